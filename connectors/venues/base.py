@@ -1,0 +1,45 @@
+"""The one execution interface: live venues, the simulator and paper trading all implement it.
+
+Strategy and risk code never learn which venue they talk to (live, paper and backtest differ only
+in the adapter and the clock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Protocol
+
+from records import Fill, OrderIntent, OrderUpdate, Position, Venue
+
+
+class ExecutionClient(Protocol):
+    venue: Venue
+
+    def submit(self, intent: OrderIntent) -> OrderUpdate:
+        """Place the order; idempotent on ``intent.client_order_id`` (a re-delivery never
+        places a second order, it returns the existing order's state)."""
+        ...
+
+    def amend(
+        self,
+        symbol: str,
+        client_order_id: str,
+        *,
+        quantity: Decimal | None = None,
+        price: Decimal | None = None,
+    ) -> OrderUpdate: ...
+
+    def cancel(self, symbol: str, client_order_id: str) -> OrderUpdate: ...
+
+    def query(self, symbol: str, client_order_id: str) -> OrderUpdate: ...
+
+    def open_orders(self, symbol: str | None = None) -> Sequence[OrderUpdate]: ...
+
+    def positions(self) -> Sequence[Position]: ...
+
+    def balances(self) -> dict[str, Decimal]: ...
+
+    def poll_updates(self) -> Sequence[OrderUpdate | Fill]:
+        """Order and fill updates since the last call; never blocks."""
+        ...
