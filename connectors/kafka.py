@@ -1,0 +1,105 @@
+"""Kafka edges of the signal flow: bytes in, keyed JSON records out, errors as dead letters.
+
+Plain Kafka protocol through confluent-kafka (via bytewax's connector); nothing here depends on a
+particular broker. Output keys keep one asset's records in one partition, so its decisions stay
+ordered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bytewax.connectors.kafka import KafkaError, KafkaSinkMessage, KafkaSourceMessage
+from confluent_kafka import TIMESTAMP_NOT_AVAILABLE
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from operators.normalise import RawMessage
+from records import DeadLetter, OrderIntent, RiskRejection, Signal, to_json
+
+NO_ASSET_KEY = b"_none"
+
+
+@dataclass(frozen=True)
+class Topics:
+    """Topic names of the architecture (see README: topics)."""
+
+    news_raw: str = "news.raw"
+    signals: str = "signals"
+    intents: str = "orders.intents"
+    rejections: str = "orders.rejections"
+    dlq: str = "dlq"
+
+    def all(self) -> tuple[str, ...]:
+        return (self.news_raw, self.signals, self.intents, self.rejections, self.dlq)
+
+
+def source_ref(topic: str, partition: int, offset: int) -> str:
+    return f"kafka://{topic}/{partition}@{offset}"
+
+
+def from_kafka(
+    msg: KafkaSourceMessage[bytes | None, bytes | None] | KafkaError[bytes | None, bytes | None],
+    now: datetime,
+) -> RawMessage | DeadLetter:
+    """A consumed record as a raw message; a consumer error as a dead letter (never a crash)."""
+    if isinstance(msg, KafkaError):
+        bad = msg.msg
+        return DeadLetter(
+            stage="kafka_in",
+            reason=f"consumer error: {msg.err}",
+            key=source_ref(bad.topic or "?", bad.partition or -1, bad.offset or -1),
+            payload=bad.value or b"",
+            failed_at=now,
+        )
+    kind, millis = msg.timestamp
+    stamp = (
+        None if kind == TIMESTAMP_NOT_AVAILABLE else datetime.fromtimestamp(millis / 1000, tz=UTC)
+    )
+    return RawMessage(
+        value=msg.value or b"",
+        key=msg.key,
+        ref=source_ref(msg.topic or "?", msg.partition or 0, msg.offset or 0),
+        timestamp=stamp,
+    )
+
+
+def asset_key(assets: Iterable[str]) -> bytes:
+    """The partition key of a signal: its first asset, so one asset stays in one partition."""
+    for asset in assets:
+        return asset.encode()
+    return NO_ASSET_KEY
+
+
+def signal_message(signal: Signal) -> KafkaSinkMessage[bytes, bytes]:
+    return KafkaSinkMessage(key=asset_key(signal.assets), value=to_json(signal))
+
+
+def intent_message(intent: OrderIntent) -> KafkaSinkMessage[bytes, bytes]:
+    return KafkaSinkMessage(key=intent.symbol.encode(), value=to_json(intent))
+
+
+def rejection_message(rejection: RiskRejection) -> KafkaSinkMessage[bytes, bytes]:
+    return KafkaSinkMessage(key=rejection.symbol.encode(), value=to_json(rejection))
+
+
+def dead_letter_message(dead: DeadLetter) -> KafkaSinkMessage[bytes | None, bytes]:
+    return KafkaSinkMessage(key=dead.key.encode() if dead.key else None, value=to_json(dead))
+
+
+def ensure_topics(
+    brokers: list[str], topics: Iterable[str], partitions: int, timeout: float = 15.0
+) -> None:
+    """Create missing topics (idempotent): deployments and tests call it before starting flows."""
+    admin = AdminClient({"bootstrap.servers": ",".join(brokers)})
+    existing = set(admin.list_topics(timeout=timeout).topics)
+    wanted = [NewTopic(t, num_partitions=partitions) for t in topics if t not in existing]
+    if not wanted:
+        return
+    for future in admin.create_topics(wanted, operation_timeout=timeout).values():
+        try:
+            future.result(timeout=timeout)
+        except Exception as exc:  # a concurrent creator may have won the race: that is fine
+            if "TOPIC_ALREADY_EXISTS" not in str(exc):
+                raise

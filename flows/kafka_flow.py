@@ -1,0 +1,85 @@
+"""The signal flow deployed on Kafka: ``news.raw`` in; ``signals``, ``orders.*`` and ``dlq`` out.
+
+Run it with bytewax, scaling with processes over the topic's partitions::
+
+    TRADEWIRE_KAFKA_BROKERS=kafka:9092 python -m bytewax.run "flows.kafka_flow:from_env()" -i 0 -a ...
+
+Consumer offsets live in bytewax's recovery snapshots (``-r DIR``), not in consumer groups.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bytewax.connectors.kafka import KafkaSink, KafkaSource
+from bytewax.dataflow import Dataflow
+
+from connectors.kafka import (
+    Topics,
+    dead_letter_message,
+    from_kafka,
+    intent_message,
+    rejection_message,
+    signal_message,
+)
+from flows.runtime import default_deps
+from flows.settings import FlowSettings
+from flows.signal_flow import Output, SignalFlowDeps, SignalOutputs, get_flow
+
+
+@dataclass(frozen=True)
+class KafkaSettings:
+    brokers: tuple[str, ...]
+    topics: Topics = field(default_factory=Topics)
+    tail: bool = True
+    """Keep reading for new records (live); False stops at the end (replays, tests)."""
+    client_config: Mapping[str, str] = field(default_factory=dict)
+    """librdkafka settings for every client (security, timeouts)."""
+    producer_config: Mapping[str, str] = field(default_factory=dict)
+    """Extra librdkafka settings for the sinks' producers only."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> KafkaSettings:
+        brokers = env.get("TRADEWIRE_KAFKA_BROKERS", "")
+        if not brokers:
+            msg = "TRADEWIRE_KAFKA_BROKERS is not set (comma-separated host:port list)"
+            raise RuntimeError(msg)
+        prefix = env.get("TRADEWIRE_TOPIC_PREFIX", "")
+        base = Topics()
+        topics = Topics(*(prefix + name for name in base.all()))
+        return cls(brokers=tuple(b.strip() for b in brokers.split(",")), topics=topics)
+
+
+def build(kafka: KafkaSettings, deps: SignalFlowDeps, settings: FlowSettings) -> Dataflow:
+    brokers = list(kafka.brokers)
+    conf = dict(kafka.client_config)
+
+    def sink(topic: str) -> KafkaSink:
+        extra = {"enable.idempotence": "true", **kafka.producer_config}
+        return KafkaSink(brokers, topic, add_config=conf | extra)
+
+    source = KafkaSource(
+        brokers, [kafka.topics.news_raw], tail=kafka.tail, add_config=conf, raise_on_errors=False
+    )
+    outputs = SignalOutputs(
+        signals=Output(sink(kafka.topics.signals), signal_message),
+        intents=Output(sink(kafka.topics.intents), intent_message),
+        rejections=Output(sink(kafka.topics.rejections), rejection_message),
+        dead_letters=Output(sink(kafka.topics.dlq), dead_letter_message),
+    )
+    return get_flow(
+        source,
+        outputs,
+        deps,
+        settings.signal,
+        adapt=lambda msg: from_kafka(msg, deps.clock.now()),
+        flow_id="signals_kafka",
+    )
+
+
+def from_env() -> Dataflow:
+    """Entry point for ``python -m bytewax.run``: everything from the environment."""
+    settings = FlowSettings.load(os.environ.get("TRADEWIRE_CONFIG"))
+    return build(KafkaSettings.from_env(), default_deps(settings), settings)

@@ -1,0 +1,145 @@
+"""The signal dataflow: raw news in; signals, order intents, rejections and dead letters out.
+
+The factory takes its source, sinks and dependencies as arguments, so the demo, tests, backtests
+and the Kafka deployment run the very same graph: only the edges differ.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Generic, TypeVar
+
+import bytewax.operators as op
+from bytewax.dataflow import Dataflow, Stream
+from bytewax.inputs import Source
+from bytewax.outputs import Sink
+
+from operators.classify import Predictor, classify_batch
+from operators.dedup import DedupLogic, StoryState, story_fingerprint
+from operators.normalise import RawMessage, normalise
+from records import Clock, DeadLetter, NewsItem, OrderIntent, RiskRejection, Signal, StoryItem, to_json
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+X = TypeVar("X")
+
+
+def _identity(x: Any) -> Any:
+    return x
+
+
+@dataclass(frozen=True)
+class Output(Generic[T]):
+    """A sink and how to encode records for it (identity in process, Kafka messages in prod)."""
+
+    sink: Sink[Any]
+    encode: Callable[[T], Any] = _identity
+
+
+@dataclass(frozen=True)
+class SignalOutputs:
+    signals: Output[Signal]
+    intents: Output[OrderIntent]
+    rejections: Output[RiskRejection]
+    dead_letters: Output[DeadLetter]
+
+
+@dataclass(frozen=True)
+class SignalFlowConfig:
+    dedup_window: timedelta = timedelta(minutes=30)
+    source_reliability: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SignalFlowDeps:
+    """What the flow needs from the outside world, injected."""
+
+    predictor: Callable[[], Predictor]
+    """Returns the worker's model (loaded once per process, on first use)."""
+    clock: Clock
+    """Stamps refusals; event time comes from the items themselves."""
+    wall: Clock
+    """Only bounds memory (drops expired dedup state); never affects outputs."""
+
+
+def _classify_or_dead_letter(
+    stories: list[StoryItem], deps: SignalFlowDeps, config: SignalFlowConfig
+) -> list[Signal | DeadLetter]:
+    """Classify a batch; if it fails, retry item by item so one bad item can't sink the rest."""
+    try:
+        return list(classify_batch(stories, deps.predictor, config.source_reliability))
+    except Exception:
+        log.exception("batch of %d failed in classification; retrying one by one", len(stories))
+    out: list[Signal | DeadLetter] = []
+    for story in stories:
+        try:
+            out.extend(classify_batch([story], deps.predictor, config.source_reliability))
+        except Exception as exc:  # the item is kept, with the reason, in the dead-letter sink
+            out.append(
+                DeadLetter(
+                    stage="classify",
+                    reason=f"{type(exc).__name__}: {exc}",
+                    key=story.item.key,
+                    payload=to_json(story.item),
+                    failed_at=deps.clock.now(),
+                )
+            )
+    return out
+
+
+def build_signals(
+    flow: Dataflow,
+    raw: Stream[RawMessage | DeadLetter],
+    deps: SignalFlowDeps,
+    config: SignalFlowConfig,
+) -> tuple[Stream[Signal], Stream[DeadLetter]]:
+    """normalise -> dedup window -> NER, classification, confidence (batched) -> signals."""
+    parsed = op.map(
+        "normalise",
+        raw,
+        lambda r: r if isinstance(r, DeadLetter) else normalise(r, deps.clock.now()),
+    )
+    checked = op.branch("valid", parsed, lambda x: isinstance(x, NewsItem))
+    items: Stream[NewsItem] = checked.trues  # type: ignore[assignment]
+    bad: Stream[DeadLetter] = checked.falses  # type: ignore[assignment]
+
+    keyed = op.key_on("story_key", items, lambda item: story_fingerprint(item.title))
+
+    def dedup_builder(state: StoryState | None) -> DedupLogic:
+        return DedupLogic(state, config.dedup_window, deps.wall)
+
+    stories = op.key_rm("unkey", op.stateful("dedup", keyed, dedup_builder))
+    classified = op.flat_map_batch(
+        "nlp", stories, lambda batch: _classify_or_dead_letter(batch, deps, config)
+    )
+    split = op.branch("classified", classified, lambda x: isinstance(x, Signal))
+    signals: Stream[Signal] = split.trues  # type: ignore[assignment]
+    nlp_bad: Stream[DeadLetter] = split.falses  # type: ignore[assignment]
+    return signals, op.merge("dead_letters", bad, nlp_bad)
+
+
+def write(step_id: str, up: Stream[T], out: Output[T]) -> None:
+    op.output(step_id, op.map(f"{step_id}_encode", up, out.encode), out.sink)
+
+
+def get_flow(
+    source: Source[X],
+    outputs: SignalOutputs,
+    deps: SignalFlowDeps,
+    config: SignalFlowConfig,
+    adapt: Callable[[X], RawMessage | DeadLetter] = _identity,
+    flow_id: str = "signals",
+) -> Dataflow:
+    flow = Dataflow(flow_id)
+    raw = op.map("adapt", op.input("news", flow, source), adapt)
+    signals, dead = build_signals(flow, raw, deps, config)
+    write("signals_out", signals, outputs.signals)
+    write("dlq_out", dead, outputs.dead_letters)
+    return flow
+
+
+__all__: Sequence[str] = ("Output", "SignalFlowConfig", "SignalFlowDeps", "SignalOutputs", "get_flow")

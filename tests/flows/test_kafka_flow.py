@@ -1,0 +1,81 @@
+"""The signal flow on a real Kafka-protocol broker (Tansu), end to end."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from bytewax.testing import run_main
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from connectors.kafka import Topics, ensure_topics
+from flows.kafka_flow import KafkaSettings, build
+from flows.settings import FlowSettings
+from flows.signal_flow import SignalFlowDeps
+from records import DeadLetter, ManualClock, Signal, from_json
+from tests.conftest import TANSU_PRODUCER_CONFIG
+from tests.doubles import ScriptedPredictor, news_bytes
+
+pytestmark = pytest.mark.integration
+T0 = datetime(2022, 5, 9, 12, tzinfo=UTC)
+
+
+def _drain(brokers: str, topic: str, partitions: int) -> dict[int, list[bytes]]:
+    consumer = Consumer({"bootstrap.servers": brokers, "group.id": f"t-{uuid.uuid4()}",
+                         "enable.auto.commit": False})
+    out: dict[int, list[bytes]] = defaultdict(list)
+    try:
+        for p in range(partitions):
+            lo, hi = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+            if hi <= lo:
+                continue
+            consumer.assign([TopicPartition(topic, p, lo)])
+            while len(out[p]) < hi - lo:
+                msg = consumer.poll(5)
+                assert msg is not None, f"timed out reading {topic}/{p}"
+                assert msg.error() is None, msg.error()
+                out[p].append(msg.value())
+    finally:
+        consumer.close()
+    return out
+
+
+def test_flow_reads_news_raw_and_writes_keyed_signals_and_dlq(tansu: str) -> None:
+    prefix = f"t{uuid.uuid4().hex[:8]}."
+    topics = Topics(*(prefix + name for name in Topics().all()))
+    ensure_topics([tansu], topics.all(), partitions=3)
+
+    producer = Producer({"bootstrap.servers": tansu, "enable.idempotence": True, **TANSU_PRODUCER_CONFIG})
+    titles = [f"Bitcoin story {i} about BTC" for i in range(6)] + [
+        f"Ethereum story {i} about ETH" for i in range(6)
+    ]
+    for i, title in enumerate(titles):
+        producer.produce(topics.news_raw, key=f"k{i}".encode(),
+                         value=news_bytes(title, item_id=str(i), at=T0 + timedelta(minutes=i)))
+    producer.produce(topics.news_raw, key=b"bad", value=b"<html>not json</html>")
+    assert producer.flush(10) == 0
+
+    predictor = ScriptedPredictor()
+    clock = ManualClock(T0)
+    deps = SignalFlowDeps(predictor=lambda: predictor, clock=clock, wall=clock)
+    flow = build(KafkaSettings(
+        brokers=(tansu,), topics=topics, tail=False, producer_config=TANSU_PRODUCER_CONFIG
+    ), deps, FlowSettings.load())
+    run_main(flow)
+
+    signal_parts = _drain(tansu, topics.signals, 3)
+    signals = {p: [from_json(v, Signal) for v in vs] for p, vs in signal_parts.items()}
+    assert sum(len(v) for v in signals.values()) == 12
+    partitions_of = defaultdict(set)
+    for p, sigs in signals.items():
+        for s in sigs:
+            partitions_of[s.assets[0]].add(p)
+    assert {a: len(ps) for a, ps in partitions_of.items()} == {"BTC": 1, "ETH": 1}
+
+    dead = [from_json(v, DeadLetter) for vs in _drain(tansu, topics.dlq, 3).values() for v in vs]
+    assert len(dead) == 1
+    assert dead[0].payload == b"<html>not json</html>"
+    assert dead[0].key == "bad"
+    assert "malformed JSON" in dead[0].reason
