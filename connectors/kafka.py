@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from bytewax.connectors.kafka import KafkaError, KafkaSinkMessage, KafkaSourceMessage
 from confluent_kafka import TIMESTAMP_NOT_AVAILABLE
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from operators.normalise import RawMessage
 from records import DeadLetter, OrderIntent, RiskRejection, Signal, to_json
@@ -53,10 +53,9 @@ def from_kafka(
             payload=bad.value or b"",
             failed_at=now,
         )
-    kind, millis = msg.timestamp
-    stamp = (
-        None if kind == TIMESTAMP_NOT_AVAILABLE else datetime.fromtimestamp(millis / 1000, tz=UTC)
-    )
+    stamp = None
+    if msg.timestamp is not None and msg.timestamp[0] != TIMESTAMP_NOT_AVAILABLE:
+        stamp = datetime.fromtimestamp(msg.timestamp[1] / 1000, tz=UTC)
     return RawMessage(
         value=msg.value or b"",
         key=msg.key,

@@ -2,7 +2,8 @@
 
 Run it with bytewax, scaling with processes over the topic's partitions::
 
-    TRADEWIRE_KAFKA_BROKERS=kafka:9092 python -m bytewax.run "flows.kafka_flow:from_env()" -i 0 -a ...
+    export TRADEWIRE_KAFKA_BROKERS=kafka:9092
+    python -m bytewax.run "flows.kafka_flow:from_env()" -i 0 -a "host0:2101;host1:2101"
 
 Consumer offsets live in bytewax's recovery snapshots (``-r DIR``), not in consumer groups.
 """

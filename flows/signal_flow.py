@@ -17,10 +17,20 @@ from bytewax.dataflow import Dataflow, Stream
 from bytewax.inputs import Source
 from bytewax.outputs import Sink
 
+from flows import metrics
 from operators.classify import Predictor, classify_batch
 from operators.dedup import DedupLogic, StoryState, story_fingerprint
 from operators.normalise import RawMessage, normalise
-from records import Clock, DeadLetter, NewsItem, OrderIntent, RiskRejection, Signal, StoryItem, to_json
+from records import (
+    Clock,
+    DeadLetter,
+    NewsItem,
+    OrderIntent,
+    RiskRejection,
+    Signal,
+    StoryItem,
+    to_json,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +80,7 @@ def _classify_or_dead_letter(
     stories: list[StoryItem], deps: SignalFlowDeps, config: SignalFlowConfig
 ) -> list[Signal | DeadLetter]:
     """Classify a batch; if it fails, retry item by item so one bad item can't sink the rest."""
+    metrics.NLP_BATCH.observe(len(stories))
     try:
         return list(classify_batch(stories, deps.predictor, config.source_reliability))
     except Exception:
@@ -119,7 +130,14 @@ def build_signals(
     split = op.branch("classified", classified, lambda x: isinstance(x, Signal))
     signals: Stream[Signal] = split.trues  # type: ignore[assignment]
     nlp_bad: Stream[DeadLetter] = split.falses  # type: ignore[assignment]
-    return signals, op.merge("dead_letters", bad, nlp_bad)
+    op.inspect("count_valid", items, lambda _s, _i: metrics.NEWS_IN.labels("valid").inc())
+    op.inspect("count_invalid", bad, lambda _s, _i: metrics.NEWS_IN.labels("invalid").inc())
+    op.inspect(
+        "count_signals", signals, lambda _s, sig: metrics.SIGNALS.labels(sig.event_type).inc()
+    )
+    dead = op.merge("dead_letters", bad, nlp_bad)
+    op.inspect("count_dead", dead, lambda _s, d: metrics.DEAD_LETTERS.labels(d.stage).inc())
+    return signals, dead
 
 
 def write(step_id: str, up: Stream[T], out: Output[T]) -> None:
@@ -142,4 +160,10 @@ def get_flow(
     return flow
 
 
-__all__: Sequence[str] = ("Output", "SignalFlowConfig", "SignalFlowDeps", "SignalOutputs", "get_flow")
+__all__: Sequence[str] = (
+    "Output",
+    "SignalFlowConfig",
+    "SignalFlowDeps",
+    "SignalOutputs",
+    "get_flow",
+)

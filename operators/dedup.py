@@ -20,11 +20,12 @@ from bytewax.operators import StatefulLogic
 from records import Clock, NewsItem, StoryItem
 
 _WORD = re.compile(r"[a-z0-9$]+(?:[.,][0-9]+)*")
-_STOP = frozenset(
-    "a an the of to in on for and or but as at by with from into over after before is are was "
-    "were be been it its this that these those will would could should may might can has have "
-    "had not no new says said report reports via amid".split()
-)
+_STOP_WORDS = """
+a an the of to in on for and or but as at by with from into over after before is are was were
+be been it its this that these those will would could should may might can has have had not no
+new says said report reports via amid
+"""
+_STOP = frozenset(_STOP_WORDS.split())
 
 
 def story_fingerprint(title: str) -> str:

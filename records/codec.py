@@ -24,10 +24,10 @@ def _decoder(kind: type[Any]) -> msgspec.json.Decoder[Any]:
 
 def from_json(data: bytes | str, kind: type[T]) -> T:
     """Decode and validate JSON into ``kind``; raises ``msgspec.ValidationError`` on bad input."""
-    result: T = _decoder(kind).decode(data)
+    result: T = _decoder(kind).decode(data)  # type: ignore[arg-type]
     return result
 
 
 def to_builtins(record: Any) -> Any:
-    """Records as plain dicts/lists/str, e.g. for tables or further JSON embedding."""
-    return msgspec.to_builtins(record, decimal_format="string")
+    """Records as plain dicts/lists/str (``Decimal`` and times as strings), e.g. for tables."""
+    return msgspec.to_builtins(record)

@@ -23,8 +23,9 @@ T0 = datetime(2022, 5, 9, 12, tzinfo=UTC)
 
 
 def _drain(brokers: str, topic: str, partitions: int) -> dict[int, list[bytes]]:
-    consumer = Consumer({"bootstrap.servers": brokers, "group.id": f"t-{uuid.uuid4()}",
-                         "enable.auto.commit": False})
+    consumer = Consumer(
+        {"bootstrap.servers": brokers, "group.id": f"t-{uuid.uuid4()}", "enable.auto.commit": False}
+    )
     out: dict[int, list[bytes]] = defaultdict(list)
     try:
         for p in range(partitions):
@@ -36,7 +37,7 @@ def _drain(brokers: str, topic: str, partitions: int) -> dict[int, list[bytes]]:
                 msg = consumer.poll(5)
                 assert msg is not None, f"timed out reading {topic}/{p}"
                 assert msg.error() is None, msg.error()
-                out[p].append(msg.value())
+                out[p].append(msg.value() or b"")
     finally:
         consumer.close()
     return out
@@ -47,22 +48,31 @@ def test_flow_reads_news_raw_and_writes_keyed_signals_and_dlq(tansu: str) -> Non
     topics = Topics(*(prefix + name for name in Topics().all()))
     ensure_topics([tansu], topics.all(), partitions=3)
 
-    producer = Producer({"bootstrap.servers": tansu, "enable.idempotence": True, **TANSU_PRODUCER_CONFIG})
+    producer = Producer(
+        {"bootstrap.servers": tansu, "enable.idempotence": True, **TANSU_PRODUCER_CONFIG}
+    )
     titles = [f"Bitcoin story {i} about BTC" for i in range(6)] + [
         f"Ethereum story {i} about ETH" for i in range(6)
     ]
     for i, title in enumerate(titles):
-        producer.produce(topics.news_raw, key=f"k{i}".encode(),
-                         value=news_bytes(title, item_id=str(i), at=T0 + timedelta(minutes=i)))
+        producer.produce(
+            topics.news_raw,
+            key=f"k{i}".encode(),
+            value=news_bytes(title, item_id=str(i), at=T0 + timedelta(minutes=i)),
+        )
     producer.produce(topics.news_raw, key=b"bad", value=b"<html>not json</html>")
     assert producer.flush(10) == 0
 
     predictor = ScriptedPredictor()
     clock = ManualClock(T0)
     deps = SignalFlowDeps(predictor=lambda: predictor, clock=clock, wall=clock)
-    flow = build(KafkaSettings(
-        brokers=(tansu,), topics=topics, tail=False, producer_config=TANSU_PRODUCER_CONFIG
-    ), deps, FlowSettings.load())
+    flow = build(
+        KafkaSettings(
+            brokers=(tansu,), topics=topics, tail=False, producer_config=TANSU_PRODUCER_CONFIG
+        ),
+        deps,
+        FlowSettings.load(),
+    )
     run_main(flow)
 
     signal_parts = _drain(tansu, topics.signals, 3)

@@ -11,7 +11,9 @@ from tests.doubles import ScriptedPredictor, news_bytes
 T0 = datetime(2022, 5, 9, 12, tzinfo=UTC)
 
 
-def _run(raws: list[RawMessage], workers: int = 1, batch: int = 4) -> tuple[list[Signal], list[DeadLetter], ScriptedPredictor]:
+def _run(
+    raws: list[RawMessage], workers: int = 1, batch: int = 4
+) -> tuple[list[Signal], list[DeadLetter], ScriptedPredictor]:
     predictor = ScriptedPredictor()
     signals: list[Signal] = []
     dead: list[DeadLetter] = []
@@ -24,8 +26,12 @@ def _run(raws: list[RawMessage], workers: int = 1, batch: int = 4) -> tuple[list
     )
     clock = ManualClock(T0)
     deps = SignalFlowDeps(predictor=lambda: predictor, clock=clock, wall=clock)
-    flow = get_flow(TestingSource(raws, batch_size=batch), outputs, deps, SignalFlowConfig(
-        source_reliability={"sec.gov": 0.99, "default": 0.8}))
+    flow = get_flow(
+        TestingSource(raws, batch_size=batch),
+        outputs,
+        deps,
+        SignalFlowConfig(source_reliability={"sec.gov": 0.99, "default": 0.8}),
+    )
     if workers == 1:
         run_main(flow)
     else:
@@ -33,8 +39,12 @@ def _run(raws: list[RawMessage], workers: int = 1, batch: int = 4) -> tuple[list
     return signals, dead, predictor
 
 
-def _raw(title: str, source: str = "wire", minutes: int = 0, item_id: str | None = None) -> RawMessage:
-    return RawMessage(value=news_bytes(title, source=source, item_id=item_id, at=T0 + timedelta(minutes=minutes)))
+def _raw(
+    title: str, source: str = "wire", minutes: int = 0, item_id: str | None = None
+) -> RawMessage:
+    return RawMessage(
+        value=news_bytes(title, source=source, item_id=item_id, at=T0 + timedelta(minutes=minutes))
+    )
 
 
 STREAM = [

@@ -47,7 +47,10 @@ def test_missing_received_at_falls_back_to_transport_time_then_now() -> None:
         (b"{not json", "malformed JSON"),
         (b'{"source":"s","id":"1","published_at":"2022-05-09T12:00:00Z"}', "invalid news item"),
         (b'{"source":"s","id":"1","title":"t","published_at":"2022-05-09T12:00:00"}', "invalid"),
-        (b'{"source":"s","id":"1","title":"  ","published_at":"2022-05-09T12:00:00Z"}', "empty title"),
+        (
+            b'{"source":"s","id":"1","title":"  ","published_at":"2022-05-09T12:00:00Z"}',
+            "empty title",
+        ),
         (b"\xff\xfe{}", "not UTF-8"),
         (b"[1,2,3]", "invalid news item"),
         (b"", "malformed JSON"),
@@ -60,7 +63,11 @@ def test_bad_input_is_dead_lettered_with_reason(value: bytes, reason: str) -> No
 def test_huge_payload_and_title_are_refused() -> None:
     huge = b'{"source":"s","id":"1","title":"' + b"x" * MAX_PAYLOAD_BYTES + b'"}'
     assert "payload too large" in _refused(huge).reason
-    long_title = b'{"source":"s","id":"1","published_at":"2022-05-09T12:00:00Z","title":"' + b"y" * 5000 + b'"}'
+    long_title = (
+        b'{"source":"s","id":"1","published_at":"2022-05-09T12:00:00Z","title":"'
+        + b"y" * 5000
+        + b'"}'
+    )
     assert "title too long" in _refused(long_title).reason
 
 
