@@ -11,6 +11,10 @@ from collections.abc import Sequence
 COMMANDS = (
     "flows.commands.demo",
     "flows.commands.classify",
+    "flows.commands.exchange_sim",
+    "flows.commands.ingest",
+    "flows.commands.backtest",
+    "flows.commands.topics",
 )
 """Modules that each expose ``register(subparsers)``; their parser sets ``func``."""
 

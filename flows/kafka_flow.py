@@ -25,7 +25,7 @@ from connectors.kafka import (
     rejection_message,
     signal_message,
 )
-from flows.runtime import default_deps
+from flows.runtime import default_deps, live_market_data
 from flows.settings import FlowSettings
 from flows.signal_flow import Output, SignalFlowDeps, SignalOutputs, get_flow
 
@@ -83,4 +83,4 @@ def build(kafka: KafkaSettings, deps: SignalFlowDeps, settings: FlowSettings) ->
 def from_env() -> Dataflow:
     """Entry point for ``python -m bytewax.run``: everything from the environment."""
     settings = FlowSettings.load(os.environ.get("TRADEWIRE_CONFIG"))
-    return build(KafkaSettings.from_env(), default_deps(settings), settings)
+    return build(KafkaSettings.from_env(), default_deps(settings, live_market_data()), settings)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
+from connectors.marketdata.klines import BybitKlinesMarketData, KlineSession
+from connectors.marketdata.snapshots import MarketData
 from flows.settings import FlowSettings
 from flows.signal_flow import SignalFlowDeps
 from operators.classify import Predictor
@@ -29,6 +32,24 @@ def model_loader(version: str | None) -> Callable[[], Predictor]:
     return get
 
 
-def default_deps(settings: FlowSettings) -> SignalFlowDeps:
+def live_market_data(env: Mapping[str, str] = os.environ) -> MarketData:
+    """Bybit public klines; testnet unless ``TRADEWIRE_BYBIT_MAINNET=1``;
+    ``TRADEWIRE_BYBIT_ENDPOINT`` points it elsewhere (the simulator)."""
+
+    def session() -> KlineSession:
+        from pybit.unified_trading import HTTP
+
+        http = HTTP(testnet=env.get("TRADEWIRE_BYBIT_MAINNET") != "1")
+        if endpoint := env.get("TRADEWIRE_BYBIT_ENDPOINT"):
+            http.endpoint = endpoint
+        result: KlineSession = http
+        return result
+
+    return BybitKlinesMarketData(session)
+
+
+def default_deps(settings: FlowSettings, market: MarketData) -> SignalFlowDeps:
     clock = SystemClock()
-    return SignalFlowDeps(predictor=model_loader(settings.model_version), clock=clock, wall=clock)
+    return SignalFlowDeps(
+        predictor=model_loader(settings.model_version), clock=clock, wall=clock, market=market
+    )

@@ -1,4 +1,5 @@
-"""Flow settings from one TOML file: defaults ship in ``flows/tradewire.toml``."""
+"""Flow settings: ``flows/tradewire.toml`` (flow, model, sources) + the trading TOML it names
+(playbooks and risk limits, ``flows/playbooks.toml`` by default)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flows.signal_flow import SignalFlowConfig
+from flows.signal_flow import SignalFlowConfig, TradingConfig
+from operators.playbook import parse_playbook_config
+from operators.risk import parse_risk_config
 
 DEFAULT_PATH = Path(__file__).with_name("tradewire.toml")
+
+
+def load_trading(path: str | Path) -> TradingConfig:
+    return TradingConfig(playbooks=parse_playbook_config(path), risk=parse_risk_config(path))
 
 
 @dataclass(frozen=True)
@@ -18,24 +25,29 @@ class FlowSettings:
     signal: SignalFlowConfig
     model_version: str | None
     """None: the registry's pinned version."""
+    trading_path: Path
 
     @classmethod
-    def from_mapping(cls, raw: dict[str, Any]) -> FlowSettings:
+    def from_mapping(cls, raw: dict[str, Any], base: Path) -> FlowSettings:
         flow = raw.get("flow", {})
         reliability = {str(k): float(v) for k, v in raw.get("source_reliability", {}).items()}
         bad = {k: v for k, v in reliability.items() if not 0.0 <= v <= 1.0}
         if bad:
             msg = f"source_reliability must be probabilities in [0, 1]: {bad}"
             raise ValueError(msg)
+        trading_path = base / str(raw.get("trading", {}).get("config", "playbooks.toml"))
         return cls(
             signal=SignalFlowConfig(
+                trading=load_trading(trading_path),
                 dedup_window=timedelta(minutes=float(flow.get("dedup_window_minutes", 30))),
                 source_reliability=reliability,
             ),
             model_version=str(raw.get("model", {}).get("version") or "") or None,
+            trading_path=trading_path,
         )
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> FlowSettings:
-        with Path(path or DEFAULT_PATH).open("rb") as fh:
-            return cls.from_mapping(tomllib.load(fh))
+        file = Path(path or DEFAULT_PATH)
+        with file.open("rb") as fh:
+            return cls.from_mapping(tomllib.load(fh), file.parent)

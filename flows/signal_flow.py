@@ -17,10 +17,16 @@ from bytewax.dataflow import Dataflow, Stream
 from bytewax.inputs import Source
 from bytewax.outputs import Sink
 
+from connectors.marketdata.snapshots import MarketData
 from flows import metrics
 from operators.classify import Predictor, classify_batch
 from operators.dedup import DedupLogic, StoryState, story_fingerprint
+from operators.market import MarketSnapshot
 from operators.normalise import RawMessage, normalise
+from operators.playbook import PlaybookConfig, propose_orders, symbols_for
+from operators.proposal import ProposedOrder
+from operators.risk import RiskConfig, RiskEvent
+from operators.risk.flow_ops import risk_step
 from records import (
     Clock,
     DeadLetter,
@@ -48,6 +54,8 @@ class Output(Generic[T]):
 
     sink: Sink[Any]
     encode: Callable[[T], Any] = _identity
+    observe: Callable[[T], None] | None = None
+    """Optional side effect per record before encoding (progress displays, counters)."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,14 @@ class SignalOutputs:
 
 
 @dataclass(frozen=True)
+class TradingConfig:
+    playbooks: PlaybookConfig
+    risk: RiskConfig
+
+
+@dataclass(frozen=True)
 class SignalFlowConfig:
+    trading: TradingConfig
     dedup_window: timedelta = timedelta(minutes=30)
     source_reliability: Mapping[str, float] = field(default_factory=dict)
 
@@ -74,6 +89,8 @@ class SignalFlowDeps:
     """Stamps refusals; event time comes from the items themselves."""
     wall: Clock
     """Only bounds memory (drops expired dedup state); never affects outputs."""
+    market: MarketData
+    """Prices and volatility known at each decision's time (sizing, limit and exit prices)."""
 
 
 def _classify_or_dead_letter(
@@ -140,7 +157,40 @@ def build_signals(
     return signals, dead
 
 
+def propose(signal: Signal, deps: SignalFlowDeps, playbooks: PlaybookConfig) -> list[ProposedOrder]:
+    """Playbook step: fetch what the market looked like when the signal was received."""
+    market: dict[str, MarketSnapshot] = {}
+    for symbol in symbols_for(signal, playbooks):
+        snap = deps.market.snapshot(symbol, signal.received_at)
+        if snap is not None:
+            market[symbol] = snap
+    return propose_orders(signal, playbooks, market)
+
+
+def build_decisions(
+    signals: Stream[Signal],
+    deps: SignalFlowDeps,
+    trading: TradingConfig,
+    account_events: Stream[RiskEvent] | None = None,
+) -> tuple[Stream[OrderIntent], Stream[RiskRejection], Stream[DeadLetter]]:
+    """playbook per event type -> risk (stateful per account) -> order intents."""
+    proposals: Stream[RiskEvent] = op.flat_map(
+        "playbook", signals, lambda s: propose(s, deps, trading.playbooks)
+    )
+    if account_events is not None:
+        proposals = op.merge("risk_events", proposals, account_events)
+    risk = risk_step("risk", proposals, trading.risk)
+    op.inspect("count_intents", risk.intents, lambda _s, i: metrics.INTENTS.labels(i.symbol).inc())
+    op.inspect(
+        "count_rejections", risk.rejections, lambda _s, r: metrics.REJECTIONS.labels(r.rule).inc()
+    )
+    return risk.intents, risk.rejections, risk.errors
+
+
 def write(step_id: str, up: Stream[T], out: Output[T]) -> None:
+    if out.observe is not None:
+        observe = out.observe
+        op.inspect(f"{step_id}_observe", up, lambda _s, x: observe(x))
     op.output(step_id, op.map(f"{step_id}_encode", up, out.encode), out.sink)
 
 
@@ -151,12 +201,19 @@ def get_flow(
     config: SignalFlowConfig,
     adapt: Callable[[X], RawMessage | DeadLetter] = _identity,
     flow_id: str = "signals",
+    account_events: Source[RiskEvent] | None = None,
 ) -> Dataflow:
+    """The whole signal flow. ``account_events`` (fills, order updates, marks, resets from the
+    execution side) feed the risk engine's positions and kill switch when given."""
     flow = Dataflow(flow_id)
     raw = op.map("adapt", op.input("news", flow, source), adapt)
     signals, dead = build_signals(flow, raw, deps, config)
+    events = op.input("account_events", flow, account_events) if account_events else None
+    intents, rejections, risk_dead = build_decisions(signals, deps, config.trading, events)
     write("signals_out", signals, outputs.signals)
-    write("dlq_out", dead, outputs.dead_letters)
+    write("intents_out", intents, outputs.intents)
+    write("rejections_out", rejections, outputs.rejections)
+    write("dlq_out", op.merge("all_dead", dead, risk_dead), outputs.dead_letters)
     return flow
 
 

@@ -129,7 +129,9 @@ class PriceBook:
         self.series = dict(series)
 
     @classmethod
-    def bundled(cls, symbols: tuple[str, ...] = ("BTCUSDT", "ETHUSDT"), interval: str = "1h") -> PriceBook:
+    def bundled(
+        cls, symbols: tuple[str, ...] = ("BTCUSDT", "ETHUSDT"), interval: str = "1h"
+    ) -> PriceBook:
         return cls({s: load_bundled(s, interval) for s in symbols})
 
     def symbols(self) -> tuple[str, ...]:

@@ -11,6 +11,8 @@ from bytewax.testing import run_main
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from connectors.kafka import Topics, ensure_topics
+from connectors.marketdata.bars import PriceBook
+from connectors.marketdata.snapshots import BarsMarketData
 from flows.kafka_flow import KafkaSettings, build
 from flows.settings import FlowSettings
 from flows.signal_flow import SignalFlowDeps
@@ -65,7 +67,12 @@ def test_flow_reads_news_raw_and_writes_keyed_signals_and_dlq(tansu: str) -> Non
 
     predictor = ScriptedPredictor()
     clock = ManualClock(T0)
-    deps = SignalFlowDeps(predictor=lambda: predictor, clock=clock, wall=clock)
+    deps = SignalFlowDeps(
+        predictor=lambda: predictor,
+        clock=clock,
+        wall=clock,
+        market=BarsMarketData(PriceBook.bundled()),
+    )
     flow = build(
         KafkaSettings(
             brokers=(tansu,), topics=topics, tail=False, producer_config=TANSU_PRODUCER_CONFIG

@@ -1,42 +1,48 @@
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from bytewax.testing import TestingSink, TestingSource, cluster_main, run_main
 
-from flows.signal_flow import Output, SignalFlowConfig, SignalFlowDeps, SignalOutputs, get_flow
+from connectors.marketdata.bars import PriceBook
+from connectors.marketdata.snapshots import BarsMarketData
+from flows.settings import FlowSettings
+from flows.signal_flow import Output, SignalFlowDeps, SignalOutputs, get_flow
 from operators.normalise import RawMessage
-from records import DeadLetter, EventType, ManualClock, Signal
+from records import DeadLetter, EventType, ManualClock, OrderIntent, RiskRejection, Side, Signal
 from tests.doubles import ScriptedPredictor, news_bytes
 
 T0 = datetime(2022, 5, 9, 12, tzinfo=UTC)
+MARKET = BarsMarketData(PriceBook.bundled())
+SETTINGS = FlowSettings.load()
 
 
-def _run(
-    raws: list[RawMessage], workers: int = 1, batch: int = 4
-) -> tuple[list[Signal], list[DeadLetter], ScriptedPredictor]:
-    predictor = ScriptedPredictor()
-    signals: list[Signal] = []
-    dead: list[DeadLetter] = []
-    unused: list[object] = []
+@dataclass
+class Run:
+    signals: list[Signal] = field(default_factory=list)
+    intents: list[OrderIntent] = field(default_factory=list)
+    rejections: list[RiskRejection] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+    predictor: ScriptedPredictor = field(default_factory=ScriptedPredictor)
+
+
+def _run(raws: list[RawMessage], workers: int = 1, batch: int = 4) -> Run:
+    run = Run()
     outputs = SignalOutputs(
-        signals=Output(TestingSink(signals)),
-        intents=Output(TestingSink(unused)),
-        rejections=Output(TestingSink(unused)),
-        dead_letters=Output(TestingSink(dead)),
+        signals=Output(TestingSink(run.signals)),
+        intents=Output(TestingSink(run.intents)),
+        rejections=Output(TestingSink(run.rejections)),
+        dead_letters=Output(TestingSink(run.dead)),
     )
     clock = ManualClock(T0)
-    deps = SignalFlowDeps(predictor=lambda: predictor, clock=clock, wall=clock)
-    flow = get_flow(
-        TestingSource(raws, batch_size=batch),
-        outputs,
-        deps,
-        SignalFlowConfig(source_reliability={"sec.gov": 0.99, "default": 0.8}),
-    )
+    deps = SignalFlowDeps(predictor=lambda: run.predictor, clock=clock, wall=clock, market=MARKET)
+    config = replace(SETTINGS.signal, source_reliability={"sec.gov": 0.99, "default": 0.8})
+    flow = get_flow(TestingSource(raws, batch_size=batch), outputs, deps, config)
     if workers == 1:
         run_main(flow)
     else:
         cluster_main(flow, [], 0, worker_count_per_proc=workers)
-    return signals, dead, predictor
+    return run
 
 
 def _raw(
@@ -61,8 +67,8 @@ STREAM = [
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_flow_classifies_dedups_and_dead_letters(workers: int) -> None:
-    signals, dead, _ = _run(STREAM, workers=workers)
-    by_news = {s.news_key: s for s in signals}
+    run = _run(STREAM, workers=workers)
+    by_news = {s.news_key: s for s in run.signals}
     assert set(by_news) == {"wire:1", "sec.gov:2", "other-wire:3", "wire:6"}
     hack, corroborated = by_news["wire:1"], by_news["other-wire:3"]
     assert hack.event_type is EventType.HACK and hack.assets == ("ETH",)
@@ -70,14 +76,37 @@ def test_flow_classifies_dedups_and_dead_letters(workers: int) -> None:
     assert hack.story_id == corroborated.story_id
     assert corroborated.confidence > hack.confidence
     assert by_news["sec.gov:2"].confidence == pytest.approx(0.9 * 0.99)
-    assert sorted(d.stage for d in dead) == ["classify", "normalise", "normalise"]
-    poisoned = next(d for d in dead if d.stage == "classify")
+    assert sorted(d.stage for d in run.dead) == ["classify", "normalise", "normalise"]
+    poisoned = next(d for d in run.dead if d.stage == "classify")
     assert poisoned.key == "wire:5" and "model exploded" in poisoned.reason
-    assert {d.key for d in dead if d.stage == "normalise"} == {"bad-1", "bad-2"}
+    assert {d.key for d in run.dead if d.stage == "normalise"} == {"bad-1", "bad-2"}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_signals_become_risk_checked_order_intents(workers: int) -> None:
+    run = _run(STREAM, workers=workers)
+    signals = {s.signal_id: s for s in run.signals}
+    assert run.intents, "the hack on ETH should trade"
+    for intent in run.intents:
+        origin = signals[intent.signal_id]
+        assert intent.news_key == origin.news_key
+        assert intent.model_version == origin.model_version == "scripted-1"
+        assert intent.quantity > 0
+    hack_orders = [i for i in run.intents if signals[i.signal_id].event_type is EventType.HACK]
+    assert {(i.symbol, i.side) for i in hack_orders} == {("ETHUSDT", Side.SELL)}
+    # the corroborating copy of the same story must not trade a second time
+    assert len(hack_orders) == 1
+    assert all(r.reason for r in run.rejections)
+
+
+def test_replay_gives_identical_intents() -> None:
+    first, second = _run(STREAM), _run(STREAM)
+    assert [i.client_order_id for i in first.intents] == [i.client_order_id for i in second.intents]
+    assert first.intents == second.intents
 
 
 def test_inference_is_batched() -> None:
     raws = [_raw(f"story number {i}", "wire", i, str(i)) for i in range(12)]
-    signals, _, predictor = _run(raws, batch=6)
-    assert len(signals) == 12
-    assert max(predictor.batch_sizes) > 1
+    run = _run(raws, batch=6)
+    assert len(run.signals) == 12
+    assert max(run.predictor.batch_sizes) > 1

@@ -1,0 +1,1 @@
+"""Numbered SQL migrations (``NNNN_name.sql``) for the portfolio store, applied in order."""
