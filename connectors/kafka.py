@@ -11,12 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import msgspec
 from bytewax.connectors.kafka import KafkaError, KafkaSinkMessage, KafkaSourceMessage
 from confluent_kafka import TIMESTAMP_NOT_AVAILABLE
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from operators.normalise import RawMessage
-from records import DeadLetter, OrderIntent, RiskRejection, Signal, to_json
+from operators.risk import AccountFill, AccountOrderUpdate
+from records import DeadLetter, Fill, OrderIntent, OrderUpdate, RiskRejection, Signal, to_json
 
 NO_ASSET_KEY = b"_none"
 
@@ -30,9 +32,17 @@ class Topics:
     intents: str = "orders.intents"
     rejections: str = "orders.rejections"
     dlq: str = "dlq"
+    account_events: str = "account.events"
 
     def all(self) -> tuple[str, ...]:
-        return (self.news_raw, self.signals, self.intents, self.rejections, self.dlq)
+        return (
+            self.news_raw,
+            self.signals,
+            self.intents,
+            self.rejections,
+            self.dlq,
+            self.account_events,
+        )
 
 
 def source_ref(topic: str, partition: int, offset: int) -> str:
@@ -85,6 +95,41 @@ def rejection_message(rejection: RiskRejection) -> KafkaSinkMessage[bytes, bytes
 
 def dead_letter_message(dead: DeadLetter) -> KafkaSinkMessage[bytes | None, bytes]:
     return KafkaSinkMessage(key=dead.key.encode() if dead.key else None, value=to_json(dead))
+
+
+def account_event_message(
+    event: AccountFill | AccountOrderUpdate,
+) -> KafkaSinkMessage[bytes, bytes]:
+    """Keyed by account: the risk engine keeps one account's state in one place."""
+    return KafkaSinkMessage(key=event.account.encode(), value=to_json(event))
+
+
+class _AccountEnvelope(msgspec.Struct, frozen=True):
+    account: str
+    fill: Fill | None = None
+    update: OrderUpdate | None = None
+
+
+_account_decoder = msgspec.json.Decoder(_AccountEnvelope)
+
+
+def decode_account_event(
+    raw: RawMessage, now: datetime
+) -> AccountFill | AccountOrderUpdate | DeadLetter:
+    """An ``account.events`` record back into the risk engine's event, or a dead letter."""
+    try:
+        env = _account_decoder.decode(raw.value)
+    except msgspec.MsgspecError as exc:
+        reason = f"invalid account event: {exc}"
+    else:
+        if env.fill is not None:
+            return AccountFill(account=env.account, fill=env.fill)
+        if env.update is not None:
+            return AccountOrderUpdate(account=env.account, update=env.update)
+        reason = "account event has neither fill nor update"
+    return DeadLetter(
+        stage="account_events", reason=reason, key=raw.ref, payload=raw.value, failed_at=now
+    )
 
 
 def ensure_topics(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from bytewax.connectors.kafka import KafkaSink, KafkaSource
 from bytewax.dataflow import Dataflow
@@ -20,6 +21,7 @@ from bytewax.dataflow import Dataflow
 from connectors.kafka import (
     Topics,
     dead_letter_message,
+    decode_account_event,
     from_kafka,
     intent_message,
     rejection_message,
@@ -27,7 +29,9 @@ from connectors.kafka import (
 )
 from flows.runtime import default_deps, live_market_data
 from flows.settings import FlowSettings
-from flows.signal_flow import Output, SignalFlowDeps, SignalOutputs, get_flow
+from flows.signal_flow import EventInput, Output, SignalFlowDeps, SignalOutputs, get_flow
+from operators.risk import RiskEvent
+from records import DeadLetter
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,18 @@ def build(kafka: KafkaSettings, deps: SignalFlowDeps, settings: FlowSettings) ->
         rejections=Output(sink(kafka.topics.rejections), rejection_message),
         dead_letters=Output(sink(kafka.topics.dlq), dead_letter_message),
     )
+
+    def adapt_event(msg: Any) -> RiskEvent | DeadLetter:
+        raw = from_kafka(msg, deps.clock.now())
+        return raw if isinstance(raw, DeadLetter) else decode_account_event(raw, deps.clock.now())
+
+    events = KafkaSource(
+        brokers,
+        [kafka.topics.account_events],
+        tail=kafka.tail,
+        add_config=conf,
+        raise_on_errors=False,
+    )
     return get_flow(
         source,
         outputs,
@@ -77,6 +93,7 @@ def build(kafka: KafkaSettings, deps: SignalFlowDeps, settings: FlowSettings) ->
         settings.signal,
         adapt=lambda msg: from_kafka(msg, deps.clock.now()),
         flow_id="signals_kafka",
+        account_events=EventInput(events, adapt_event),
     )
 
 

@@ -59,6 +59,15 @@ class Output(Generic[T]):
 
 
 @dataclass(frozen=True)
+class EventInput(Generic[T]):
+    """Account events for the risk engine (fills, order updates, marks, resets) and how to
+    read them from the source's items."""
+
+    source: Source[T]
+    adapt: Callable[[T], RiskEvent | DeadLetter]
+
+
+@dataclass(frozen=True)
 class SignalOutputs:
     signals: Output[Signal]
     intents: Output[OrderIntent]
@@ -201,14 +210,22 @@ def get_flow(
     config: SignalFlowConfig,
     adapt: Callable[[X], RawMessage | DeadLetter] = _identity,
     flow_id: str = "signals",
-    account_events: Source[RiskEvent] | None = None,
+    account_events: EventInput[Any] | None = None,
 ) -> Dataflow:
     """The whole signal flow. ``account_events`` (fills, order updates, marks, resets from the
     execution side) feed the risk engine's positions and kill switch when given."""
     flow = Dataflow(flow_id)
     raw = op.map("adapt", op.input("news", flow, source), adapt)
     signals, dead = build_signals(flow, raw, deps, config)
-    events = op.input("account_events", flow, account_events) if account_events else None
+    events: Stream[RiskEvent] | None = None
+    if account_events is not None:
+        adapt_event = account_events.adapt
+        decoded = op.map(
+            "decode_events", op.input("account_events", flow, account_events.source), adapt_event
+        )
+        split = op.branch("valid_events", decoded, lambda e: not isinstance(e, DeadLetter))
+        events = split.trues  # type: ignore[assignment]
+        dead = op.merge("events_dead", dead, split.falses)
     intents, rejections, risk_dead = build_decisions(signals, deps, config.trading, events)
     write("signals_out", signals, outputs.signals)
     write("intents_out", intents, outputs.intents)

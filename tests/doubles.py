@@ -44,8 +44,11 @@ class ScriptedPredictor:
                 if word in lowered.split():
                     event, sentiment = ev, se
                     break
-            assets = tuple(t for t in ("BTC", "ETH") if t.lower() in lowered or
-                           {"BTC": "bitcoin", "ETH": "ethereum"}[t] in lowered)
+            assets = tuple(
+                t
+                for t in ("BTC", "ETH")
+                if t.lower() in lowered or {"BTC": "bitcoin", "ETH": "ethereum"}[t] in lowered
+            )
             out.append(ScriptedPrediction(event, 0.9, sentiment, assets))
         return out
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "prices"
+from connectors.bundled import PRICES_DIR
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +115,7 @@ BUNDLED: Mapping[str, tuple[str, timedelta]] = {
 def load_bundled(symbol: str, interval: str = "1h") -> BarSeries:
     """Bundled real Binance spot bars (see data/README.md): BTCUSDT and ETHUSDT."""
     pattern, step = BUNDLED[interval]
-    path = DATA_DIR / pattern.format(symbol=symbol)
+    path = PRICES_DIR / pattern.format(symbol=symbol)
     if not path.exists():
         msg = f"no bundled {interval} bars for {symbol} (looked for {path})"
         raise FileNotFoundError(msg)

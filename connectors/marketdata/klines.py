@@ -65,6 +65,7 @@ class BybitKlinesMarketData:
         self._lock = threading.Lock()
 
     def _closed(self, bars: list[Bar], at: datetime) -> list[Bar]:
+        """Only bars closed by ``at``: the venue also sends the one still forming."""
         return [b for b in bars if b.open_time + self._interval <= at]
 
     def snapshot(self, symbol: str, at: datetime) -> MarketSnapshot | None:
@@ -82,7 +83,7 @@ class BybitKlinesMarketData:
                         interval=str(step // 60),
                         limit=self._atr_period + 2,
                     )
-                    bars = parse_bybit_klines(payload)
+                    bars = self._closed(parse_bybit_klines(payload), at)
                 except Exception as exc:  # network, venue or payload errors: no snapshot
                     log.warning("klines for %s unavailable: %s", symbol, exc)
                     return None

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from connectors.bundled import NEWS_ARCHIVE
 from connectors.jsonl import JsonlSink, JsonlSource, jsonl_item, open_lines, received_between
 from connectors.marketdata.bars import PriceBook
 from connectors.marketdata.snapshots import BarsMarketData
@@ -35,8 +36,6 @@ from records import (
     from_json,
     to_json,
 )
-
-NEWS = Path(__file__).resolve().parents[2] / "data" / "news" / "cryptonews_2021-10_2022-07.jsonl.gz"
 
 
 def _utc(text: str) -> datetime:
@@ -185,7 +184,9 @@ def _summary(
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="replay bundled real news through the flow, paper-trade it")
-    p.add_argument("--news", type=Path, default=NEWS, help="news archive (NewsItem JSONL[.gz])")
+    p.add_argument(
+        "--news", type=Path, default=NEWS_ARCHIVE, help="news archive (NewsItem JSONL[.gz])"
+    )
     p.add_argument("--start", default="2022-05-01", help="first day (UTC, ISO)")
     p.add_argument("--end", default="2022-06-01", help="day after the last (UTC, ISO)")
     p.add_argument("--out", default="out/demo", help="output folder")

@@ -27,15 +27,37 @@ D = timedelta(days=1)
 
 
 def _trade(
-    tid: str, side: Side, qty: str, entry: str, exit_: str, fees: str, start_h: int, end_h: int,
-    *, funding: str = "0", event: str = "HACK", asset: str = "BTC",
+    tid: str,
+    side: Side,
+    qty: str,
+    entry: str,
+    exit_: str,
+    fees: str,
+    start_h: int,
+    end_h: int,
+    *,
+    funding: str = "0",
+    event: str = "HACK",
+    asset: str = "BTC",
 ) -> ClosedTrade:
     return ClosedTrade(
-        trade_id=tid, symbol=f"{asset}USDT", asset=asset, side=side, quantity=Decimal(qty),
-        entry_time=T0 + start_h * H, entry_price=Decimal(entry), exit_time=T0 + end_h * H,
-        exit_price=Decimal(exit_), fees=Decimal(fees), funding=Decimal(funding),
-        exit_reason="take_profit", event_type=event, source="wire", playbook=event,
-        signal_id=tid, decided_at=T0 + start_h * H,
+        trade_id=tid,
+        symbol=f"{asset}USDT",
+        asset=asset,
+        side=side,
+        quantity=Decimal(qty),
+        entry_time=T0 + start_h * H,
+        entry_price=Decimal(entry),
+        exit_time=T0 + end_h * H,
+        exit_price=Decimal(exit_),
+        fees=Decimal(fees),
+        funding=Decimal(funding),
+        exit_reason="take_profit",
+        event_type=event,
+        source="wire",
+        playbook=event,
+        signal_id=tid,
+        decided_at=T0 + start_h * H,
     )
 
 
@@ -123,7 +145,10 @@ def test_cagr_and_monthly_returns() -> None:
     ]
     months = monthly_returns(curve)
     assert months == pytest.approx({"2020-01": 0.0, "2020-02": 0.21, "2020-03": -0.1})
-    two_years = [EquityPoint(start, Decimal(100)), EquityPoint(start + 2 * 365.25 * D, Decimal(121))]
+    two_years = [
+        EquityPoint(start, Decimal(100)),
+        EquityPoint(start + 2 * 365.25 * D, Decimal(121)),
+    ]
     assert equity_stats(two_years).cagr == pytest.approx(0.1)  # 1.21 ** (1/2) - 1
 
 
@@ -148,7 +173,9 @@ def test_performance_turnover_and_benchmark() -> None:
 def test_walk_forward_folds_never_overlap_and_follow_training() -> None:
     out = folds(T0, T0 + 9 * D, train=4 * D, test=2 * D)
     assert [(f.test_start, f.test_end) for f in out] == [
-        (T0 + 4 * D, T0 + 6 * D), (T0 + 6 * D, T0 + 8 * D), (T0 + 8 * D, T0 + 9 * D)
+        (T0 + 4 * D, T0 + 6 * D),
+        (T0 + 6 * D, T0 + 8 * D),
+        (T0 + 8 * D, T0 + 9 * D),
     ]
     assert all(f.train_end == f.test_start for f in out)
 

@@ -1,0 +1,205 @@
+"""The execution flow: order intents in; venue orders out; fills and order updates back.
+
+Reads ``orders.intents``, submits each through the one execution interface (Bybit, Binance or
+the simulator: the flow cannot tell them apart), polls the venue for fills and order changes,
+books fills into the PostgreSQL portfolio and publishes them as account events, which the
+signal flow's risk engine reads back (positions, open orders, kill switch).
+
+    export TRADEWIRE_KAFKA_BROKERS=kafka:9092 TRADEWIRE_EXECUTION_VENUE=bybit
+    export TRADEWIRE_BYBIT_API_KEY=... TRADEWIRE_BYBIT_API_SECRET=...   # testnet by default
+    export TRADEWIRE_POSTGRES_DSN=postgresql://.../tradewire
+    python -m bytewax.run "flows.execution_flow:from_env()"
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import bytewax.operators as op
+import msgspec
+from bytewax.connectors.kafka import KafkaSink, KafkaSource
+from bytewax.dataflow import Dataflow, Stream
+from bytewax.inputs import DynamicSource, Source, StatelessSourcePartition
+from bytewax.outputs import Sink
+
+from connectors.kafka import account_event_message, dead_letter_message, from_kafka
+from connectors.portfolio_store.sink import PortfolioSink
+from connectors.venues.base import ExecutionClient
+from flows.kafka_flow import KafkaSettings
+from flows.signal_flow import Output, write
+from operators.normalise import RawMessage
+from operators.risk import AccountFill, AccountOrderUpdate
+from records import Clock, DeadLetter, Fill, OrderIntent, SystemClock, Venue, from_json
+
+log = logging.getLogger(__name__)
+X = TypeVar("X")
+AccountEvent = AccountFill | AccountOrderUpdate
+
+
+@dataclass(frozen=True)
+class ExecutionDeps:
+    client: Callable[[], ExecutionClient]
+    """The process's venue client (built on first use, shared by its workers)."""
+    account: str
+    clock: Clock
+    poll_interval: timedelta = timedelta(seconds=2)
+    stop: Callable[[], bool] | None = None
+    """Ends the venue polling (tests, drained shutdowns); None: poll forever."""
+
+
+@dataclass(frozen=True)
+class ExecutionOutputs:
+    events: Output[AccountEvent]
+    fills: Sink[AccountFill]
+    dead_letters: Output[DeadLetter]
+
+
+def decode_intent(raw: RawMessage, now: datetime) -> OrderIntent | DeadLetter:
+    try:
+        return from_json(raw.value, OrderIntent)
+    except msgspec.MsgspecError as exc:
+        key = raw.key.decode("utf-8", "replace") if raw.key else raw.ref
+        return DeadLetter(
+            stage="execution_in",
+            reason=f"invalid order intent: {exc}",
+            key=key,
+            payload=raw.value,
+            failed_at=now,
+        )
+
+
+def submit(intent: OrderIntent, deps: ExecutionDeps) -> AccountOrderUpdate:
+    """The adapters never raise: a venue refusal comes back as a REJECTED update with reason."""
+    update = deps.client().submit(intent)
+    if update.reason:
+        log.info("order %s %s: %s", intent.client_order_id, update.status, update.reason)
+    return AccountOrderUpdate(account=intent.account, update=update)
+
+
+class _Poller(StatelessSourcePartition[AccountEvent]):
+    def __init__(self, deps: ExecutionDeps) -> None:
+        self._deps = deps
+        self._next = deps.clock.now()
+
+    def next_batch(self) -> list[AccountEvent]:
+        if self._deps.stop is not None and self._deps.stop():
+            raise StopIteration
+        now = self._deps.clock.now()
+        if now < self._next:
+            return []
+        self._next = now + self._deps.poll_interval
+        events: list[AccountEvent] = []
+        try:
+            polled = self._deps.client().poll_updates()
+        except Exception:  # a venue outage must not stop the flow: try again next interval
+            log.exception("polling the venue failed")
+            return []
+        for event in polled:
+            if isinstance(event, Fill):
+                events.append(AccountFill(account=self._deps.account, fill=event))
+            else:
+                events.append(AccountOrderUpdate(account=self._deps.account, update=event))
+        return events
+
+    def next_awake(self) -> datetime | None:
+        return self._next
+
+
+class VenueUpdates(DynamicSource[AccountEvent]):
+    """Fills and order changes from the venue; every worker drains the process's shared client,
+    so each update is emitted once."""
+
+    def __init__(self, deps: ExecutionDeps) -> None:
+        self._deps = deps
+
+    def build(self, step_id: str, worker_index: int, worker_count: int) -> _Poller:
+        return _Poller(self._deps)
+
+
+def get_flow(
+    source: Source[X],
+    outputs: ExecutionOutputs,
+    deps: ExecutionDeps,
+    adapt: Callable[[X], RawMessage | DeadLetter],
+    flow_id: str = "execution",
+) -> Dataflow:
+    flow = Dataflow(flow_id)
+    raw = op.map("adapt", op.input("intents", flow, source), adapt)
+    decoded = op.map(
+        "decode",
+        raw,
+        lambda r: r if isinstance(r, DeadLetter) else decode_intent(r, deps.clock.now()),
+    )
+    split = op.branch("valid", decoded, lambda x: isinstance(x, OrderIntent))
+    intents: Stream[OrderIntent] = split.trues  # type: ignore[assignment]
+    dead: Stream[DeadLetter] = split.falses  # type: ignore[assignment]
+    submitted = op.map("submit", intents, lambda i: submit(i, deps))
+    polled = op.input("venue_updates", flow, VenueUpdates(deps))
+    events: Stream[AccountEvent] = op.merge("events", submitted, polled)
+    fills = op.filter_map("fills", events, lambda e: e if isinstance(e, AccountFill) else None)
+    op.output("portfolio", fills, outputs.fills)
+    write("events_out", events, outputs.events)
+    write("dlq_out", dead, outputs.dead_letters)
+    return flow
+
+
+_lock = threading.Lock()
+_clients: dict[str, ExecutionClient] = {}
+
+
+def venue_client(env: Mapping[str, str], account: str) -> Callable[[], ExecutionClient]:
+    """The configured venue's client, one per process (testnet unless mainnet is confirmed)."""
+    venue = Venue(env.get("TRADEWIRE_EXECUTION_VENUE", "bybit"))
+
+    def get() -> ExecutionClient:
+        with _lock:
+            if venue.value not in _clients:
+                from connectors.venues.binance import BinanceExecutionClient
+                from connectors.venues.bybit import BybitExecutionClient
+                from connectors.venues.config import VenueConfig
+
+                config = VenueConfig.from_env(venue, env)
+                kind: Any = BybitExecutionClient if venue is Venue.BYBIT else BinanceExecutionClient
+                _clients[venue.value] = kind(config, account=account)
+            return _clients[venue.value]
+
+    return get
+
+
+def build(kafka: KafkaSettings, deps: ExecutionDeps, dsn: str, schema: str) -> Dataflow:
+    brokers = list(kafka.brokers)
+    conf = dict(kafka.client_config)
+    extra = {"enable.idempotence": "true", **kafka.producer_config}
+
+    def sink(topic: str) -> KafkaSink:
+        return KafkaSink(brokers, topic, add_config=conf | extra)
+
+    source = KafkaSource(
+        brokers, [kafka.topics.intents], tail=kafka.tail, add_config=conf, raise_on_errors=False
+    )
+    outputs = ExecutionOutputs(
+        events=Output(sink(kafka.topics.account_events), account_event_message),
+        fills=PortfolioSink(dsn, schema),
+        dead_letters=Output(sink(kafka.topics.dlq), dead_letter_message),
+    )
+    return get_flow(source, outputs, deps, lambda m: from_kafka(m, deps.clock.now()))
+
+
+def from_env() -> Dataflow:
+    """Entry point for ``python -m bytewax.run``: everything from the environment."""
+    env = os.environ
+    dsn = env.get("TRADEWIRE_POSTGRES_DSN")
+    if not dsn:
+        msg = "TRADEWIRE_POSTGRES_DSN is not set (the portfolio's PostgreSQL)"
+        raise RuntimeError(msg)
+    account = env.get("TRADEWIRE_ACCOUNT", "live")
+    deps = ExecutionDeps(client=venue_client(env, account), account=account, clock=SystemClock())
+    return build(
+        KafkaSettings.from_env(), deps, dsn, env.get("TRADEWIRE_POSTGRES_SCHEMA", "portfolio")
+    )

@@ -1,0 +1,77 @@
+"""Fixtures: the exchange simulator on 127.0.0.1 with a manual clock, and order intents."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from connectors.marketdata.bars import PriceBook
+from connectors.venues.simulator.engine import EngineConfig
+from connectors.venues.simulator.exchange import RateLimit
+from connectors.venues.simulator.testing import LocalSimulator
+from records import Market, OrderIntent, OrderType, Side, Venue
+
+START = datetime(2024, 3, 1, 12, 30, tzinfo=UTC)
+PRICES = PriceBook.bundled(("BTCUSDT",), "1h")
+
+SimFactory = Callable[..., LocalSimulator]
+IntentFactory = Callable[..., OrderIntent]
+
+
+def _start(*, fraction: Decimal | None = None, capacity: int = 10_000) -> LocalSimulator:
+    return LocalSimulator.start(
+        PRICES,
+        START,
+        config=EngineConfig(max_fill_fraction=fraction),
+        rate_limit=RateLimit(capacity=capacity, per_second=0.0 if capacity < 100 else 100.0),
+    )
+
+
+@pytest.fixture
+def sim() -> Iterator[LocalSimulator]:
+    with _start() as running:
+        yield running
+
+
+@pytest.fixture
+def sim_factory() -> Iterator[SimFactory]:
+    started: list[LocalSimulator] = []
+
+    def make(**kw: Any) -> LocalSimulator:
+        started.append(_start(**kw))
+        return started[-1]
+
+    yield make
+    for running in started:
+        running.stop()
+
+
+def _intent(cid: str, venue: Venue, market: Market = Market.LINEAR, **kw: Any) -> OrderIntent:
+    fields: dict[str, Any] = {
+        "client_order_id": cid,
+        "signal_id": "sig-1",
+        "news_key": "test:1",
+        "model_version": "m1",
+        "playbook": "test",
+        "account": "acct",
+        "venue": venue,
+        "market": market,
+        "symbol": "BTCUSDT",
+        "side": Side.BUY,
+        "order_type": OrderType.MARKET,
+        "quantity": Decimal("0.01"),
+        "reference_price": Decimal(62000),
+        "reason": "test",
+        "created_at": START,
+    }
+    fields.update(kw)
+    return OrderIntent(**fields)
+
+
+@pytest.fixture
+def make_intent() -> IntentFactory:
+    return _intent

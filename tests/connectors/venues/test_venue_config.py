@@ -1,0 +1,87 @@
+"""Venue config safety, client-id mapping and retry policy: pure unit tests."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from connectors.venues.config import MAINNET_CONFIRMATION, ConfigError, Network, VenueConfig
+from connectors.venues.ids import venue_client_id
+from connectors.venues.retry import RetryPolicy, VenueError
+from records import Venue
+
+
+def test_repr_masks_secrets() -> None:
+    cfg = VenueConfig.from_env(
+        Venue.BYBIT, {"TRADEWIRE_BYBIT_API_KEY": "AKIAKEY", "TRADEWIRE_BYBIT_API_SECRET": "s3cr3t"}
+    )
+    assert cfg.network is Network.TESTNET
+    assert "AKIAKEY" not in repr(cfg)
+    assert "s3cr3t" not in str(cfg)
+
+
+def test_mainnet_needs_setting_and_confirmation() -> None:
+    env = {
+        "TRADEWIRE_BINANCE_API_KEY": "k",
+        "TRADEWIRE_BINANCE_API_SECRET": "s",
+        "TRADEWIRE_BINANCE_NETWORK": "mainnet",
+    }
+    with pytest.raises(ConfigError, match="MAINNET_CONFIRM"):
+        VenueConfig.from_env(Venue.BINANCE, env)
+    env["TRADEWIRE_BINANCE_MAINNET_CONFIRM"] = MAINNET_CONFIRMATION
+    assert VenueConfig.from_env(Venue.BINANCE, env).network is Network.MAINNET
+
+
+def test_keys_from_secrets_file_and_missing_keys_fail(tmp_path: Path) -> None:
+    secrets = tmp_path / "secrets.env"
+    secrets.write_text("# venue keys\nTRADEWIRE_BYBIT_API_KEY=k\nTRADEWIRE_BYBIT_API_SECRET = s\n")
+    assert VenueConfig.from_env(Venue.BYBIT, {}, secrets).api_key == "k"
+    with pytest.raises(ConfigError, match="required"):
+        VenueConfig.from_env(Venue.BYBIT, {})
+
+
+def test_simulator_network_only_on_loopback() -> None:
+    with pytest.raises(ConfigError, match="loopback"):
+        VenueConfig(Venue.BYBIT, "k", "s", Network.SIMULATOR, "http://10.0.0.1:80")
+
+
+def test_client_ids_are_deterministic_and_venue_safe() -> None:
+    assert venue_client_id("abc-123_x") == "abc-123_x"
+    long_id = "sig:" + "x" * 60
+    mapped = venue_client_id(long_id)
+    assert mapped == venue_client_id(long_id)
+    assert len(mapped) == 33
+    assert mapped.isalnum()
+
+
+def test_retry_retries_only_retryable_errors_with_bounded_jitter() -> None:
+    delays: list[float] = []
+    policy = RetryPolicy(attempts=3, base_delay=1.0, sleep=delays.append, rng=random.Random(1))
+    calls = iter([VenueError(1, "busy", retryable=True), VenueError(1, "busy", retryable=True)])
+
+    def flaky() -> str:
+        error = next(calls, None)
+        if error:
+            raise error
+        return "ok"
+
+    assert (
+        policy.run(
+            flaky, lambda e: e if isinstance(e, VenueError) else VenueError(0, "", retryable=False)
+        )
+        == "ok"
+    )
+    assert len(delays) == 2
+    assert 0 <= delays[0] <= 1.0
+    assert 0 <= delays[1] <= 2.0
+
+    def final() -> str:
+        raise VenueError(2, "no", retryable=False)
+
+    with pytest.raises(VenueError):
+        policy.run(
+            final, lambda e: e if isinstance(e, VenueError) else VenueError(0, "", retryable=False)
+        )
+    assert len(delays) == 2
