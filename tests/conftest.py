@@ -5,9 +5,14 @@ from __future__ import annotations
 import socket
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
+from typing import Any
 
+import psycopg
 import pytest
+
+POSTGRES_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 
 TANSU_PRODUCER_CONFIG = {"batch.num.messages": "1"}
 """Tansu (0.6) reports a partition's high watermark as if each multi-record batch were one
@@ -65,3 +70,19 @@ def tansu() -> Iterator[str]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture
+def pg_conn() -> Iterator[psycopg.Connection[Any]]:
+    with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture
+def pg_schema(pg_conn: psycopg.Connection[Any]) -> Iterator[str]:
+    """A fresh schema name in the real PostgreSQL, dropped after the test."""
+    name = f"tw_test_{uuid.uuid4().hex[:12]}"
+    yield name
+    pg_conn.execute(
+        psycopg.sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(psycopg.sql.Identifier(name))
+    )

@@ -63,6 +63,7 @@ def test_flow_reads_news_raw_and_writes_keyed_signals_and_dlq(tansu: str) -> Non
             value=news_bytes(title, item_id=str(i), at=T0 + timedelta(minutes=i)),
         )
     producer.produce(topics.news_raw, key=b"bad", value=b"<html>not json</html>")
+    producer.produce(topics.account_events, key=b"paper", value=b'{"account": "paper"}')
     assert producer.flush(10) == 0
 
     predictor = ScriptedPredictor()
@@ -92,7 +93,9 @@ def test_flow_reads_news_raw_and_writes_keyed_signals_and_dlq(tansu: str) -> Non
     assert {a: len(ps) for a, ps in partitions_of.items()} == {"BTC": 1, "ETH": 1}
 
     dead = [from_json(v, DeadLetter) for vs in _drain(tansu, topics.dlq, 3).values() for v in vs]
-    assert len(dead) == 1
-    assert dead[0].payload == b"<html>not json</html>"
-    assert dead[0].key == "bad"
-    assert "malformed JSON" in dead[0].reason
+    by_stage = {d.stage: d for d in dead}
+    assert sorted(by_stage) == ["account_events", "normalise"]
+    assert by_stage["normalise"].payload == b"<html>not json</html>"
+    assert by_stage["normalise"].key == "bad"
+    assert "malformed JSON" in by_stage["normalise"].reason
+    assert "neither fill nor update" in by_stage["account_events"].reason

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -25,27 +24,23 @@ from connectors.portfolio_store import (
 from connectors.venues.base import ExecutionClient
 from operators.portfolio import position_after_fill
 from records import Fill, Position, Side, Venue
+from tests.conftest import POSTGRES_DSN
 
 pytestmark = pytest.mark.integration
 
-DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
+DSN = POSTGRES_DSN
 T = datetime(2024, 3, 1, 12, tzinfo=UTC)
 D = Decimal
 
 
 @pytest.fixture
-def conn() -> Iterator[psycopg.Connection[Any]]:
-    with psycopg.connect(DSN, autocommit=True) as c:
-        yield c
+def conn(pg_conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+    return pg_conn
 
 
 @pytest.fixture
-def schema(conn: psycopg.Connection[Any]) -> Iterator[str]:
-    name = f"tw_test_{uuid.uuid4().hex[:12]}"
-    yield name
-    conn.execute(
-        psycopg.sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(psycopg.sql.Identifier(name))
-    )
+def schema(pg_schema: str) -> str:
+    return pg_schema
 
 
 @pytest.fixture

@@ -1,0 +1,129 @@
+"""The execution flow end to end: Kafka (Tansu) intents -> real pybit adapter -> exchange
+simulator -> fills booked in the real PostgreSQL and published as account events."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from bytewax.testing import run_main
+from confluent_kafka import Producer
+
+from connectors.kafka import Topics, decode_account_event, ensure_topics
+from connectors.marketdata.bars import PriceBook
+from connectors.portfolio_store import PortfolioStore
+from connectors.venues.bybit import BybitExecutionClient
+from connectors.venues.simulator.testing import LocalSimulator
+from flows.execution_flow import ExecutionDeps, build
+from flows.kafka_flow import KafkaSettings
+from operators.normalise import RawMessage
+from operators.risk import AccountFill, AccountOrderUpdate
+from records import (
+    DeadLetter,
+    Market,
+    OrderIntent,
+    OrderStatus,
+    OrderType,
+    Side,
+    SystemClock,
+    Venue,
+    from_json,
+    to_json,
+)
+from tests.conftest import POSTGRES_DSN, TANSU_PRODUCER_CONFIG
+from tests.flows.test_kafka_flow import _drain
+
+pytestmark = pytest.mark.integration
+START = datetime(2022, 5, 9, 12, tzinfo=UTC)
+
+
+def _intent(cid: str) -> OrderIntent:
+    return OrderIntent(
+        client_order_id=cid,
+        signal_id="sig-1",
+        news_key="wire:1",
+        model_version="m1",
+        playbook="HACK",
+        account="acct1",
+        venue=Venue.BYBIT,
+        market=Market.LINEAR,
+        symbol="BTCUSDT",
+        side=Side.BUY,
+        order_type=OrderType.MARKET,
+        quantity=Decimal("0.010"),
+        reference_price=Decimal(30000),
+        reason="test",
+        created_at=START,
+    )
+
+
+def _wait(cond: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_intents_become_venue_orders_fills_and_positions(tansu: str, pg_schema: str) -> None:
+    prefix = f"x{uuid.uuid4().hex[:8]}."
+    topics = Topics(*(prefix + name for name in Topics().all()))
+    ensure_topics([tansu], topics.all(), partitions=2)
+    producer = Producer({"bootstrap.servers": tansu, **TANSU_PRODUCER_CONFIG})
+    intent = _intent("tw-exec-test-1")
+    producer.produce(topics.intents, key=b"BTCUSDT", value=to_json(intent))
+    producer.produce(topics.intents, key=b"BTCUSDT", value=to_json(intent))  # re-delivered
+    producer.produce(topics.intents, key=b"BTCUSDT", value=b'{"not": "an intent"}')
+    assert producer.flush(10) == 0
+
+    with LocalSimulator.start(PriceBook.bundled(), START) as sim:
+        client = BybitExecutionClient(sim.config(Venue.BYBIT), account="acct1")
+        store = PortfolioStore.connect(POSTGRES_DSN, pg_schema)
+        done = threading.Event()
+        deps = ExecutionDeps(
+            client=lambda: client,
+            account="acct1",
+            clock=SystemClock(),
+            poll_interval=timedelta(milliseconds=100),
+            stop=done.is_set,
+        )
+        kafka = KafkaSettings(
+            brokers=(tansu,), topics=topics, tail=False, producer_config=TANSU_PRODUCER_CONFIG
+        )
+        flow = build(kafka, deps, POSTGRES_DSN, pg_schema)
+        runner = threading.Thread(target=run_main, args=(flow,), daemon=True)
+        runner.start()
+        try:
+            engine = sim.exchange.engine("bybit", Market.LINEAR)
+            _wait(lambda: engine.order("tw-exec-test-1") is not None)
+            sim.advance(2)  # the market moves on: the order fills at the next bar open
+            _wait(lambda: bool(store.fills("acct1")))
+        finally:
+            done.set()
+            runner.join(30)
+        assert not runner.is_alive()
+
+        [booked] = store.fills("acct1")
+        assert booked.client_order_id == "tw-exec-test-1" and booked.quantity == Decimal("0.010")
+        [position] = store.positions("acct1")
+        assert position.quantity == Decimal("0.010")
+        assert len(engine.orders()) == 1, "the re-delivered intent placed no second order"
+        store.close()
+
+    now = SystemClock().now()
+    events = [
+        decode_account_event(RawMessage(value=v), now)
+        for vs in _drain(tansu, topics.account_events, 2).values()
+        for v in vs
+    ]
+    fills = [e for e in events if isinstance(e, AccountFill)]
+    updates = [e for e in events if isinstance(e, AccountOrderUpdate)]
+    assert [f.fill.fill_id for f in fills] == [booked.fill_id]
+    assert {u.update.status for u in updates} >= {OrderStatus.FILLED}
+    assert all(e.account == "acct1" for e in fills + updates)
+    dead = [from_json(v, DeadLetter) for vs in _drain(tansu, topics.dlq, 2).values() for v in vs]
+    assert [d.stage for d in dead] == ["execution_in"]
