@@ -71,6 +71,14 @@ class BarSeries:
         i = bisect.bisect_right(self._times, cutoff)
         return self.bars[max(0, i - count) : i]
 
+    def opened_before(self, instant: datetime) -> int:
+        """How many bars open strictly before ``instant``."""
+        return bisect.bisect_left(self._times, int(instant.timestamp()))
+
+    def closed_by(self, instant: datetime) -> int:
+        """How many bars have closed at or before ``instant``."""
+        return bisect.bisect_right(self._times, int((instant - self.interval).timestamp()))
+
     def between(self, start: datetime, end: datetime) -> Iterator[Bar]:
         """Bars opening in ``[start, end)``."""
         i = bisect.bisect_left(self._times, int(start.timestamp()))

@@ -390,3 +390,14 @@ def test_time_cannot_go_backwards() -> None:
     e.advance_to(at(2))
     with pytest.raises(ValueError, match="back in time"):
         e.advance_to(at(1))
+
+
+def test_idle_engine_jumps_ahead_with_the_same_marks_as_a_busy_one() -> None:
+    """With nothing open the engine skips bars by bisection; marks must match bar-by-bar."""
+    idle, busy = make(), make()
+    busy.submit(req("rest", Side.BUY, OrderType.LIMIT, qty="1", price=D("50")))
+    for step in (0.5, 1, 1.25, 2, 2.5, 3, 3.01, 4, 6):
+        idle.advance_to(at(1 + step))
+        busy.advance_to(at(1 + step))
+        assert idle.mark_price("BTCUSDT") == busy.mark_price("BTCUSDT"), step
+    assert [o.status for o in busy.orders()] == [OrderStatus.NEW]
