@@ -86,6 +86,7 @@ class _Poller(StatelessSourcePartition[AccountEvent]):
     def __init__(self, deps: ExecutionDeps) -> None:
         self._deps = deps
         self._next = deps.clock.now()
+        self._adopted = False
 
     def next_batch(self) -> list[AccountEvent]:
         if self._deps.stop is not None and self._deps.stop():
@@ -96,6 +97,9 @@ class _Poller(StatelessSourcePartition[AccountEvent]):
         self._next = now + self._deps.poll_interval
         events: list[AccountEvent] = []
         try:
+            if not self._adopted:  # after a restart: follow what is still open at the venue
+                log.info("following %d open orders", len(self._deps.client().open_orders()))
+                self._adopted = True
             polled = self._deps.client().poll_updates()
         except Exception:  # a venue outage must not stop the flow: try again next interval
             log.exception("polling the venue failed")

@@ -370,11 +370,17 @@ class BinanceExecutionClient:
         spot = self._call(self.client.get_open_orders, **params)
         futures = self._call(self.client.futures_get_open_orders, **params)
         algo = self._call(self.client.futures_get_open_orders, conditional=True, **params)
-        return (
-            [self._update(r) for r in spot]
-            + [self._update(r) for r in futures]
-            + [self._update(r, algo=True) for r in algo]
-        )
+        out: list[OrderUpdate] = []
+        for rows, market, algo_rows in (
+            (spot, Market.SPOT, False),
+            (futures, Market.LINEAR, False),
+            (algo, Market.LINEAR, True),
+        ):
+            for row in rows:
+                update = self._track(self._update(row, algo=algo_rows))
+                self._market_of[update.client_order_id] = market
+                out.append(update)
+        return out
 
     def positions(self) -> Sequence[Position]:
         rows = self._call(self.client.futures_position_information)

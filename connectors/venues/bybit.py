@@ -344,7 +344,9 @@ class BybitExecutionClient:
             elif market is Market.LINEAR:
                 params["settleCoin"] = "USDT"
             rows = self._call(self.session.get_open_orders, **params).get("list", [])
-            out.extend(self._update(r) for r in rows)
+            for row in rows:
+                self._market_of[row["orderLinkId"]] = market
+                out.append(self._track(self._update(row)))
         return out
 
     def positions(self) -> Sequence[Position]:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any, cast
 
 import pytest
 from bytewax.testing import run_main
@@ -17,6 +18,7 @@ from confluent_kafka import Producer
 from connectors.kafka import Topics, decode_account_event, ensure_topics
 from connectors.marketdata.bars import PriceBook
 from connectors.portfolio_store import PortfolioStore
+from connectors.venues.base import ExecutionClient
 from connectors.venues.bybit import BybitExecutionClient
 from connectors.venues.simulator.testing import LocalSimulator
 from flows.execution_flow import ExecutionDeps, build
@@ -29,6 +31,7 @@ from records import (
     OrderIntent,
     OrderStatus,
     OrderType,
+    OrderUpdate,
     Side,
     SystemClock,
     Venue,
@@ -60,6 +63,22 @@ def _intent(cid: str) -> OrderIntent:
         reason="test",
         created_at=START,
     )
+
+
+class AdoptionWatch:
+    """The new process's client, noting when the flow asked the venue for its open orders."""
+
+    def __init__(self, inner: BybitExecutionClient) -> None:
+        self.inner = inner
+        self.adopted = threading.Event()
+
+    def open_orders(self, symbol: str | None = None) -> Sequence[OrderUpdate]:
+        out = self.inner.open_orders(symbol)
+        self.adopted.set()
+        return out
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
 
 
 def _wait(cond: Callable[[], bool], timeout: float = 30.0) -> None:
@@ -127,3 +146,42 @@ def test_intents_become_venue_orders_fills_and_positions(tansu: str, pg_schema: 
     assert all(e.account == "acct1" for e in fills + updates)
     dead = [from_json(v, DeadLetter) for vs in _drain(tansu, topics.dlq, 2).values() for v in vs]
     assert [d.stage for d in dead] == ["execution_in"]
+
+
+def test_after_a_restart_orders_still_open_at_the_venue_report_their_fills(
+    tansu: str, pg_schema: str
+) -> None:
+    prefix = f"r{uuid.uuid4().hex[:8]}."
+    topics = Topics(*(prefix + name for name in Topics().all()))
+    ensure_topics([tansu], topics.all(), partitions=1)
+    with LocalSimulator.start(PriceBook.bundled(), START) as sim:
+        before = BybitExecutionClient(sim.config(Venue.BYBIT), account="acct1")
+        assert before.submit(_intent("tw-before-restart")).status is OrderStatus.NEW
+
+        after = AdoptionWatch(BybitExecutionClient(sim.config(Venue.BYBIT), account="acct1"))
+        store = PortfolioStore.connect(POSTGRES_DSN, pg_schema)
+        done = threading.Event()
+        deps = ExecutionDeps(
+            client=lambda: cast(ExecutionClient, after),
+            account="acct1",
+            clock=SystemClock(),
+            poll_interval=timedelta(milliseconds=100),
+            stop=done.is_set,
+        )
+        kafka = KafkaSettings(
+            brokers=(tansu,), topics=topics, tail=False, producer_config=TANSU_PRODUCER_CONFIG
+        )
+        runner = threading.Thread(
+            target=run_main, args=(build(kafka, deps, POSTGRES_DSN, pg_schema),), daemon=True
+        )
+        runner.start()
+        try:
+            assert after.adopted.wait(30), "the poller adopts open orders on its first poll"
+            sim.advance(2)
+            _wait(lambda: bool(store.fills("acct1")))
+        finally:
+            done.set()
+            runner.join(30)
+        [booked] = store.fills("acct1")
+        assert booked.client_order_id == "tw-before-restart"
+        store.close()
