@@ -15,6 +15,8 @@ COMMANDS = (
     "flows.commands.ingest",
     "flows.commands.backtest",
     "flows.commands.topics",
+    "flows.commands.train",
+    "flows.commands.evaluate",
 )
 """Modules that each expose ``register(subparsers)``; their parser sets ``func``."""
 
