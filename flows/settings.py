@@ -25,6 +25,8 @@ class FlowSettings:
     signal: SignalFlowConfig
     model_version: str | None
     """None: the registry's pinned version."""
+    candidate_version: str | None
+    """A model to run in shadow beside the primary (A/B); None: none."""
     trading_path: Path
 
     @classmethod
@@ -43,6 +45,7 @@ class FlowSettings:
                 source_reliability=reliability,
             ),
             model_version=str(raw.get("model", {}).get("version") or "") or None,
+            candidate_version=str(raw.get("model", {}).get("candidate") or "") or None,
             trading_path=trading_path,
         )
 

@@ -9,6 +9,7 @@ is then just a change of the registry's pinned version.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter as Tally
 from collections import deque
@@ -17,7 +18,10 @@ from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from models.drift import DriftMonitor
 from models.serving import Prediction, SignalModel
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +57,12 @@ class ModelRouter:
         keep_disagreements: int = 1000,
         registry: CollectorRegistry | None = None,
         timer: Callable[[], float] = time.perf_counter,
+        drift: DriftMonitor | None = None,
     ) -> None:
         self.primary = primary
         self.candidate = candidate
+        self.drift = drift
+        """Watches the primary's live predictions and embeddings against its training data."""
         self.disagreements: deque[Disagreement] = deque(maxlen=keep_disagreements)
         self.stats: dict[str, ModelStats] = {}
         self.compared = 0
@@ -84,8 +91,16 @@ class ModelRouter:
         self, model: SignalModel, role: str, items: Sequence[tuple[str, str]]
     ) -> list[Prediction]:
         start = self._timer()
-        predictions = model.predict_batch(items)
+        inference = model.infer(items)
+        predictions = inference.predictions
         elapsed = self._timer() - start
+        if self.drift is not None and role == "primary":
+            labels = [p.event_type.value for p in predictions]
+            confidence = [p.event_confidence for p in predictions]
+            for trigger in self.drift.observe(labels, confidence, inference.embeddings):
+                log.warning(
+                    "model %s drifted, retraining advised: %s", model.version, trigger.reasons
+                )
         stats = self.stats.setdefault(model.version, ModelStats())
         stats.items += len(predictions)
         stats.seconds += elapsed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -13,11 +14,12 @@ from prometheus_client import CollectorRegistry
 
 from models import artefact, registry, training
 from models.artefact import ArtefactError
+from models.drift import DriftMonitor
 from models.encoder import OnnxEncoder
 from models.ner import EntityLinker
 from models.router import ModelRouter
 from models.serving import SignalModel, evaluate
-from records import EventType
+from records import EventType, ManualClock
 
 pytestmark = pytest.mark.slow
 
@@ -168,3 +170,21 @@ def test_router_shadows_candidate_and_counts_disagreements(trained: Trained) -> 
         for p, c in zip(out, candidate.predict_batch(HEADLINES), strict=True)
     )
     assert router.disagreed == expected == len(router.disagreements)
+
+
+def test_router_watches_the_primary_for_drift(trained: Trained) -> None:
+    primary = SignalModel.load(
+        trained.first.version, registry_path=trained.registry_path, artefacts_dir=trained.root
+    )
+    drift = DriftMonitor(
+        reference=primary.bundle.drift,
+        model_version=primary.version,
+        clock=ManualClock(datetime(2024, 1, 1, tzinfo=UTC)),
+        window=len(HEADLINES),
+        registry=CollectorRegistry(),
+    )
+    router = ModelRouter(primary, registry=CollectorRegistry(), drift=drift)
+    assert drift.last is None
+    router.predict_batch(HEADLINES)
+    assert drift.last is not None
+    assert drift.last.n == len(HEADLINES)
