@@ -24,7 +24,7 @@ from connectors.replay import read_archives
 from flows.backtest import Costs, compute_signals, simulate
 from flows.commands.backtest import ARCHIVES
 from flows.runtime import model_loader
-from flows.settings import FlowSettings
+from flows.settings import FlowSettings, for_replay
 from operators.classify import Predictor
 
 
@@ -55,7 +55,7 @@ def main() -> int:
     t0 = time.perf_counter()
     signals, _ = compute_signals(batch.messages, predictor, settings.signal, BarsMarketData(prices))
     t1 = time.perf_counter()
-    trading = settings.signal.trading
+    trading = for_replay(settings.signal.trading, None)
     result = simulate(signals, prices, trading.playbooks, trading.risk, Costs(), start, end)
     t2 = time.perf_counter()
     full = t2 - t0

@@ -17,6 +17,7 @@ COMMANDS = (
     "flows.commands.topics",
     "flows.commands.train",
     "flows.commands.evaluate",
+    "flows.commands.reactions",
 )
 """Modules that each expose ``register(subparsers)``; their parser sets ``func``."""
 

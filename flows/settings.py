@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from flows.signal_flow import SignalFlowConfig, TradingConfig
+from models.reaction_table import load_table
 from operators.playbook import parse_playbook_config
 from operators.risk import parse_risk_config
 
@@ -18,6 +21,15 @@ DEFAULT_PATH = Path(__file__).with_name("tradewire.toml")
 
 def load_trading(path: str | Path) -> TradingConfig:
     return TradingConfig(playbooks=parse_playbook_config(path), risk=parse_risk_config(path))
+
+
+def for_replay(trading: TradingConfig, reactions: str | None) -> TradingConfig:
+    """Trading config for a replay of history: the price-reaction table is learnt from history,
+    so a replay only uses one that is named explicitly (built ``--until`` the replay's start);
+    the configured table would let the backtest size trades with knowledge of its own period."""
+    table = load_table(reactions) if reactions else None
+    playbooks = msgspec.structs.replace(trading.playbooks, reaction_table=table)
+    return replace(trading, playbooks=playbooks)
 
 
 @dataclass(frozen=True)

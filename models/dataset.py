@@ -13,12 +13,16 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from records import EventType, Sentiment
 
 LABELLED_DIR = Path(__file__).resolve().parent / "data" / "labelled"
 TEST_PERCENT = 20
+VALIDATION_PERCENT = 15
+"""Buckets ``TEST_PERCENT .. TEST_PERCENT + VALIDATION_PERCENT`` of the same hash: a validation
+slice inside the training split, for choosing between configurations without the test split."""
 
 
 class DatasetError(ValueError):
@@ -34,6 +38,9 @@ class Example:
     sentiment: Sentiment
     assets: tuple[str, ...]
     dataset: str
+    published_at: datetime | None = None
+    """UTC instant of publication; None when unknown or only a day (a day is not a time:
+    price-reaction studies need the minute). Not part of ``content_hash``."""
 
 
 def normalise(text: str) -> str:
@@ -42,8 +49,31 @@ def normalise(text: str) -> str:
 
 def is_test(text: str) -> bool:
     """True when the item belongs to the held-out test split (stable across set growth)."""
-    bucket = int(hashlib.sha256(normalise(text).encode()).hexdigest()[:8], 16) % 100
-    return bucket < TEST_PERCENT
+    return _bucket(text) < TEST_PERCENT
+
+
+def _bucket(text: str) -> int:
+    return int(hashlib.sha256(normalise(text).encode()).hexdigest()[:8], 16) % 100
+
+
+def is_validation(text: str) -> bool:
+    """True for the validation slice of the training split (same stable hash as ``is_test``)."""
+    return TEST_PERCENT <= _bucket(text) < TEST_PERCENT + VALIDATION_PERCENT
+
+
+def _published_at(value: object) -> datetime | None:
+    """Parse an ISO instant with its offset; date-only values give None, naive times refuse."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"published_at must be an ISO string, got {value!r}")
+    if "T" not in value:
+        datetime.fromisoformat(value)  # still refuse garbage, but a day carries no time
+        return None
+    at = datetime.fromisoformat(value)
+    if at.tzinfo is None:
+        raise ValueError(f"published_at {value!r} has no UTC offset")
+    return at.astimezone(UTC)
 
 
 def _parse(line: str, where: str) -> Example:
@@ -57,6 +87,7 @@ def _parse(line: str, where: str) -> Example:
             sentiment=Sentiment(raw["sentiment"]),
             assets=tuple(str(a) for a in raw.get("assets") or ()),
             dataset=str(raw.get("dataset") or ""),
+            published_at=_published_at(raw.get("published_at")),
         )
     except (json.JSONDecodeError, KeyError, ValueError, TypeError) as exc:
         raise DatasetError(f"{where}: {exc!r}") from exc

@@ -14,9 +14,10 @@ from typing import Literal
 
 import msgspec
 
+from models.reaction_table import ReactionTable, ReactionTableError, load_table, market_key
 from operators.market import Instrument, MarketSnapshot
 from operators.proposal import ProposedOrder
-from operators.tomlconfig import convert, read_trading_toml
+from operators.tomlconfig import ConfigError, convert, read_trading_toml
 from records import EventType, Market, OrderType, Sentiment, Side, Signal, TimeInForce, Venue
 
 SideChoice = Literal["BUY", "SELL", "NONE"]
@@ -93,6 +94,9 @@ class Defaults(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Broad-market symbol for playbooks with ``use_proxy`` (must be a value of ``symbols``)."""
     atr_period: int = 14
     """Bars the flow should average for the ATR in each ``MarketSnapshot``."""
+    reactions: str | None = None
+    """Price-reaction table for sizing: a version in ``models/reactions/`` or a ``.json`` path
+    (relative to the config file). None: sizes ignore history."""
 
 
 class PlaybookConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -101,6 +105,8 @@ class PlaybookConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Asset (as on signals, e.g. ``BTC``) to tradable symbol (``BTCUSDT``)."""
     instruments: dict[str, Instrument]
     playbooks: dict[EventType, Playbook]
+    reaction_table: ReactionTable | None = None
+    """Loaded once from ``defaults.reactions`` by ``parse_playbook_config``."""
 
     def __post_init__(self) -> None:
         missing = [e.value for e in EventType if e not in self.playbooks]
@@ -124,7 +130,17 @@ def parse_playbook_config(source: str | Path) -> PlaybookConfig:
     """Load the playbook view of the trading TOML (text or path); raises ``ConfigError``."""
     data = read_trading_toml(source)
     view = {k: data.get(k, {}) for k in ("defaults", "symbols", "instruments", "playbooks")}
-    return convert(view, PlaybookConfig, "playbooks")
+    config = convert(view, PlaybookConfig, "playbooks")
+    ref = config.defaults.reactions
+    if ref is None:
+        return config
+    base = source.parent if isinstance(source, Path) else None
+    try:
+        table = load_table(ref, base)
+    except ReactionTableError as exc:
+        msg = f"invalid trading config (playbooks.defaults.reactions): {exc}"
+        raise ConfigError(msg) from exc
+    return msgspec.structs.replace(config, reaction_table=table)
 
 
 def targets_for(signal: Signal, config: PlaybookConfig) -> tuple[tuple[str, str, bool], ...]:
@@ -194,10 +210,22 @@ def propose_orders(
                 )
             stop, take, issue = _exits(pb, side, snap, instrument, symbol)
         via = f" via proxy {symbol}" if via_proxy else ""
+        reaction = (
+            config.reaction_table.expected_move(
+                signal.event_type, market_key(asset) if via_proxy else asset
+            )
+            if config.reaction_table is not None
+            else None
+        )
         reason = (
             f"{signal.event_type.value} {signal.sentiment.value} "
             f"conf={signal.confidence:.2f} on {asset}{via}"
         )
+        if reaction is not None:
+            usual = f"{reaction.baseline:.2%}" if reaction.baseline is not None else "unknown"
+            reason += (
+                f"; expected 1h move {reaction.move:.2%} (usual {usual}, n={reaction.samples})"
+            )
         orders.append(
             ProposedOrder(
                 signal_id=signal.signal_id,
@@ -225,6 +253,9 @@ def propose_orders(
                 atr=atr,
                 price_as_of=snap.as_of if snap else None,
                 market_data_issue=issue,
+                expected_move=reaction.move if reaction else None,
+                baseline_move=reaction.baseline if reaction else None,
+                reaction_samples=reaction.samples if reaction else 0,
                 reason=reason,
                 created_at=signal.received_at,
             )

@@ -57,6 +57,13 @@ class ProposedOrder(Record, frozen=True, kw_only=True):
     """Why the order could not be priced (no snapshot, no ATR for an ATR exit); risk refuses it."""
     quantity: Decimal | None = None
     """Explicit quantity (e.g. a manual close); None lets the engine size the order."""
+    expected_move: float | None = None
+    """Mean absolute 1 h return after this event type on this asset in history (the reaction
+    table); None when no table is loaded or the pair was never measured."""
+    baseline_move: float | None = None
+    """The same at matched ordinary times: the engine scales size by expected / baseline."""
+    reaction_samples: int = 0
+    """Events behind ``expected_move``; the engine ignores tables with too few."""
     reason: str
     created_at: UtcDatetime
     """Event time of the decision (the signal's receipt time)."""

@@ -26,7 +26,7 @@ from connectors.reports import write_html, write_json
 from flows.backtest import Costs, SimResult, compute_signals, simulate, walk_forward
 from flows.backtest_report import benchmark, evaluate, report_input, terminal_table
 from flows.runtime import model_loader
-from flows.settings import FlowSettings
+from flows.settings import FlowSettings, for_replay
 from records import Signal, from_json, to_json
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     started = time.perf_counter()
     settings = FlowSettings.load(args.config)
-    trading = settings.signal.trading
+    trading = for_replay(settings.signal.trading, args.reactions)
     start, end = _utc(args.start), _utc(args.end)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -104,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
             "trading_sha256": _sha(settings.trading_path),
         },
         "model_version_requested": settings.model_version,
+        "reaction_table": args.reactions,
     }
     with _progress(console) as progress:
         if args.signals:
@@ -236,6 +237,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--volatility-multiple",
         default="0.1",
         help="volatility slippage: this x mean bar range of the last 24 bars",
+    )
+    p.add_argument(
+        "--reactions",
+        default=None,
+        help="price-reaction table for sizing (version or .json); build it with "
+        "`tradewire reactions --until <start>` so it knows nothing of the replayed period",
     )
     p.add_argument("--funding-rate", default="0.0001", help="perpetual funding per 8 h")
     p.add_argument(

@@ -28,7 +28,7 @@ from connectors.marketdata.snapshots import BarsMarketData
 from connectors.replay import read_archives
 from flows.backtest import Costs, SimResult, compute_signals, simulate
 from flows.runtime import model_loader
-from flows.settings import FlowSettings
+from flows.settings import FlowSettings, for_replay
 from records import DeadLetter, Signal, to_json
 
 
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     started = time.perf_counter()
     settings = FlowSettings.load(args.config)
-    trading = settings.signal.trading
+    trading = for_replay(settings.signal.trading, None)  # the table was learnt on this period
     start, end = _utc(args.start), _utc(args.end)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -36,6 +36,12 @@ class RiskConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     sizing_atr_multiple: Decimal
     max_price_age_seconds: int
     min_confidence: float = 0.0
+    reaction_scale_min: Decimal = Decimal("0.5")
+    reaction_scale_max: Decimal = Decimal("1.5")
+    """The ATR size is scaled by the proposal's expected / usual 1 h move (from the reaction
+    table), clamped to [min, max]: news that has moved prices more than usual trades larger."""
+    reaction_min_samples: int = 20
+    """Fewer past events than this behind the expectation: no scaling (factor 1)."""
     max_position_notional_by_symbol: dict[str, Decimal] = msgspec.field(default_factory=dict)
     instruments: dict[str, Instrument] = msgspec.field(default_factory=dict)
 
@@ -68,6 +74,12 @@ class RiskConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             raise ValueError(msg)
         if not 0.0 <= self.min_confidence <= 1.0:
             msg = "min_confidence must be within [0, 1]"
+            raise ValueError(msg)
+        if not 0 < self.reaction_scale_min <= self.reaction_scale_max:
+            msg = "need 0 < reaction_scale_min <= reaction_scale_max"
+            raise ValueError(msg)
+        if self.reaction_min_samples < 1:
+            msg = "reaction_min_samples must be >= 1"
             raise ValueError(msg)
 
     def position_limit(self, symbol: str) -> Decimal:

@@ -251,11 +251,15 @@ class RiskEngine:
             wanted = p.quantity
             basis = f"requested {wanted}"
         else:
+            factor, why = self._reaction_factor(p)
             wanted = (
-                cfg.risk_per_trade * Decimal(str(p.confidence)) / (cfg.sizing_atr_multiple * atr)
+                cfg.risk_per_trade
+                * Decimal(str(p.confidence))
+                * factor
+                / (cfg.sizing_atr_multiple * atr)
             )
             basis = (
-                f"risk {cfg.risk_per_trade} x conf {p.confidence} / "
+                f"risk {cfg.risk_per_trade} x conf {p.confidence}{why} / "
                 f"({cfg.sizing_atr_multiple} x ATR {atr})"
             )
         caps: list[tuple[str, Decimal]] = [("sizing", wanted)]
@@ -291,6 +295,19 @@ class RiskEngine:
                 f"{instrument.min_notional} at {price}",
             )
         return _Sized(quantity=quantity, reduce_only=reduce_only, note=note)
+
+    def _reaction_factor(self, p: ProposedOrder) -> tuple[Decimal, str]:
+        """``clamp(expected / usual 1h move)`` from the reaction table, and the note saying so;
+        1 (and no note) without a table entry, a usual move, or enough past events."""
+        cfg = self.config
+        move, usual, n = p.expected_move, p.baseline_move, p.reaction_samples
+        if move is None or usual is None or usual <= 0 or move < 0:
+            return Decimal(1), ""
+        if n < cfg.reaction_min_samples:
+            return Decimal(1), f" (reaction n={n} < {cfg.reaction_min_samples}: x1)"
+        ratio = Decimal(str(round(move / usual, 4)))
+        factor = min(max(ratio, cfg.reaction_scale_min), cfg.reaction_scale_max)
+        return factor, f" x reaction {factor} ({move:.4%} vs {usual:.4%}, n={n})"
 
     def _accept(
         self, state: RiskState, p: ProposedOrder, sized: _Sized, out: list[RiskOutput]
