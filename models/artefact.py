@@ -1,7 +1,8 @@
 """Versioned model artefacts on disk: write, verify and load.
 
 An artefact is a directory ``models/artefacts/<version>/`` with ``weights.npz`` (all arrays),
-``vocab.json`` (TF-IDF terms) and ``metadata.json`` (label sets, encoder id, dimensions,
+``vocab.json`` (TF-IDF terms), ``encoder.onnx`` when the model fine-tuned its own encoder, and
+``metadata.json`` (label sets, encoder id, dimensions,
 training-data hash, metrics, library versions and the sha256 of every other file). Loading
 refuses, with a message that says what is wrong, an artefact whose files do not match their
 checksums or whose label sets, encoder or dimensions differ from what this code and the running
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,11 +29,12 @@ from models.head import LinearHead
 from models.vectorizer import TfidfVocabulary
 from records import EventType, Sentiment
 
-FORMAT = 1
+FORMAT = 2
 ARTEFACTS_DIR = Path(__file__).resolve().parent / "artefacts"
 EVENT_LABELS = tuple(e.value for e in EventType)
 SENTIMENT_LABELS = tuple(s.value for s in Sentiment)
 _FILES = ("weights.npz", "vocab.json")
+ENCODER_FILE = "encoder.onnx"
 
 
 class ArtefactError(RuntimeError):
@@ -46,6 +49,8 @@ class Bundle:
     vocab: TfidfVocabulary
     drift: DriftReference
     metadata: dict[str, Any]
+    encoder_file: Path | None = None
+    """The fine-tuned int8 encoder this model was trained with; None for the stock encoder."""
 
     @property
     def encoder_id(self) -> str:
@@ -96,6 +101,11 @@ def save(bundle: Bundle, root: Path = ARTEFACTS_DIR) -> Path:
     }
     _write_npz(out / "weights.npz", arrays)
     (out / "vocab.json").write_text(json.dumps(list(bundle.vocab.terms), ensure_ascii=False))
+    files = list(_FILES)
+    if bundle.encoder_file is not None:
+        if bundle.encoder_file.resolve() != (out / ENCODER_FILE).resolve():
+            shutil.copyfile(bundle.encoder_file, out / ENCODER_FILE)
+        files.append(ENCODER_FILE)
     meta = dict(bundle.metadata)
     meta.update(
         format=FORMAT,
@@ -108,7 +118,8 @@ def save(bundle: Bundle, root: Path = ARTEFACTS_DIR) -> Path:
         feature_set=features.FEATURE_SET,
         feature_dim=features.DIM,
         n_terms=len(bundle.vocab),
-        checksums={name: _sha256(out / name) for name in _FILES},
+        encoder_file=ENCODER_FILE if bundle.encoder_file is not None else None,
+        checksums={name: _sha256(out / name) for name in files},
     )
     (out / "metadata.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     return out
@@ -119,8 +130,7 @@ def _expect(cond: bool, path: Path, what: str) -> None:
         raise ArtefactError(f"model artefact {path} refused: {what}")
 
 
-def load(version: str, expected_encoder_id: str, root: Path = ARTEFACTS_DIR) -> Bundle:
-    path = root / version
+def _metadata(path: Path, version: str) -> dict[str, Any]:
     meta_path = path / "metadata.json"
     _expect(meta_path.is_file(), path, "no metadata.json (unknown version or incomplete copy)")
     try:
@@ -131,15 +141,38 @@ def load(version: str, expected_encoder_id: str, root: Path = ARTEFACTS_DIR) -> 
         ) from exc
     _expect(meta.get("format") == FORMAT, path, f"format {meta.get('format')} != {FORMAT}")
     _expect(meta.get("version") == version, path, f"metadata says version {meta.get('version')}")
+    return meta
+
+
+def _verify(path: Path, meta: dict[str, Any], name: str) -> Path:
+    file = path / name
+    _expect(file.is_file(), path, f"{name} missing")
+    actual = _sha256(file)
+    _expect(
+        actual == meta.get("checksums", {}).get(name),
+        path,
+        f"{name} checksum mismatch (corrupted or edited): sha256 {actual[:16]}...",
+    )
+    return file
+
+
+def encoder_path(version: str, root: Path = ARTEFACTS_DIR) -> Path | None:
+    """The artefact's own (fine-tuned) encoder, checksum-verified; None when it uses the stock one.
+
+    Serving calls this before ``load`` to know which encoder to start.
+    """
+    path = root / version
+    meta = _metadata(path, version)
+    name = meta.get("encoder_file")
+    return None if name is None else _verify(path, meta, str(name))
+
+
+def load(version: str, expected_encoder_id: str, root: Path = ARTEFACTS_DIR) -> Bundle:
+    path = root / version
+    meta = _metadata(path, version)
     for name in _FILES:
-        file = path / name
-        _expect(file.is_file(), path, f"{name} missing")
-        actual = _sha256(file)
-        _expect(
-            actual == meta.get("checksums", {}).get(name),
-            path,
-            f"{name} checksum mismatch (corrupted or edited): sha256 {actual[:16]}...",
-        )
+        _verify(path, meta, name)
+    own_encoder = encoder_path(version, root)
     labels = meta.get("labels", {})
     _expect(
         tuple(labels.get("event_type", ())) == EVENT_LABELS,
@@ -204,4 +237,5 @@ def load(version: str, expected_encoder_id: str, root: Path = ARTEFACTS_DIR) -> 
             arrays["drift_pca_edges"],
         ),
         metadata=meta,
+        encoder_file=own_encoder,
     )

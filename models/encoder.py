@@ -18,10 +18,13 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    import torch
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -67,12 +70,9 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _export_fp32(source: Path, target: Path) -> None:
+def _export_fp32(bert: torch.nn.Module, target: Path) -> None:
     """Export BERT + mean pooling + L2 normalisation as one graph (dynamic batch and length)."""
     import torch
-    from transformers import AutoModel
-
-    bert = AutoModel.from_pretrained(str(source)).eval()
 
     class Pooled(torch.nn.Module):
         def __init__(self, inner: torch.nn.Module) -> None:
@@ -111,6 +111,18 @@ def _export_fp32(source: Path, target: Path) -> None:
     )
 
 
+def export_int8(bert: torch.nn.Module, target: Path) -> None:
+    """Write ``bert`` (a ``transformers`` BERT in eval mode) as the serving int8 ONNX graph."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        fp32 = Path(tmp) / "fp32.onnx"
+        int8 = Path(tmp) / "int8.onnx"
+        _export_fp32(bert, fp32)
+        quantize_dynamic(fp32, int8, per_channel=True, weight_type=QuantType.QInt8)
+        os.replace(int8, target)
+
+
 def build_onnx(cache_dir: Path = DEFAULT_CACHE) -> Path:
     """Return the int8 ONNX model, building it from the installed weights if needed.
 
@@ -125,14 +137,12 @@ def build_onnx(cache_dir: Path = DEFAULT_CACHE) -> Path:
         meta = json.loads(manifest.read_text())
         if meta.get("recipe") == RECIPE and meta.get("sha256") == _sha256(out):
             return out
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from transformers import AutoModel
 
     cache_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache_dir) as tmp:
-        fp32 = Path(tmp) / "fp32.onnx"
         int8 = Path(tmp) / "int8.onnx"
-        _export_fp32(source, fp32)
-        quantize_dynamic(fp32, int8, per_channel=True, weight_type=QuantType.QInt8)
+        export_int8(AutoModel.from_pretrained(str(source)).eval(), int8)
         info = {
             "model": MODEL_NAME,
             "source_sha256": source_sha,
@@ -146,10 +156,14 @@ def build_onnx(cache_dir: Path = DEFAULT_CACHE) -> Path:
     return out
 
 
+def finetuned_id(path: Path) -> str:
+    return f"{MODEL_NAME}-finetuned@{_sha256(path)[:12]}/{RECIPE}"
+
+
 class OnnxEncoder:
     """The serving encoder: int8 ONNX Runtime session plus the fast Rust tokenizer."""
 
-    def __init__(self, model_path: Path, source_sha: str, threads: int | None = None) -> None:
+    def __init__(self, model_path: Path, encoder_id: str, threads: int | None = None) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -163,13 +177,19 @@ class OnnxEncoder:
         self._tokenizer = Tokenizer.from_file(str(weights_dir() / "tokenizer.json"))
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer.no_padding()
-        self._id = f"{MODEL_NAME}@{source_sha[:12]}/{RECIPE}"
+        self._id = encoder_id
 
     @classmethod
     def load(cls, cache_dir: Path = DEFAULT_CACHE, threads: int | None = None) -> OnnxEncoder:
+        """The stock model, built from the installed weights (see ``build_onnx``)."""
         path = build_onnx(cache_dir)
         meta = json.loads(path.with_suffix(".json").read_text())
-        return cls(path, str(meta["source_sha256"]), threads)
+        return cls(path, f"{MODEL_NAME}@{str(meta['source_sha256'])[:12]}/{RECIPE}", threads)
+
+    @classmethod
+    def from_file(cls, path: Path, threads: int | None = None) -> OnnxEncoder:
+        """A fine-tuned graph shipped inside a model artefact; its id names its own bytes."""
+        return cls(path, finetuned_id(path), threads)
 
     @property
     def encoder_id(self) -> str:

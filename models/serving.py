@@ -78,9 +78,9 @@ class SignalModel:
         with _LOCK:
             model = _MODELS.get(key)
             if model is None:
-                linker, encoder = _components(cache_dir)
+                encoder = _encoder(artefact.encoder_path(resolved, artefacts_dir), cache_dir)
                 bundle = artefact.load(resolved, encoder.encoder_id, artefacts_dir)
-                model = cls(bundle, linker, encoder)
+                model = cls(bundle, _linker(), encoder)
                 _MODELS[key] = model
             return model
 
@@ -119,16 +119,30 @@ class SignalModel:
 
 _LOCK = threading.Lock()
 _MODELS: dict[tuple[str, str, str], SignalModel] = {}
-_SHARED: dict[str, tuple[EntityLinker, OnnxEncoder]] = {}
+_ENCODERS: dict[str, OnnxEncoder] = {}
+_LINKER: list[EntityLinker] = []
 
 
-def _components(cache_dir: Path) -> tuple[EntityLinker, OnnxEncoder]:
-    """spaCy and the encoder are shared by every version loaded in the process (A/B)."""
-    key = str(cache_dir)
-    if key not in _SHARED:
-        # One ORT thread: the other core runs spaCy NER at the same time (see pipeline.analyse).
-        _SHARED[key] = (EntityLinker.load(), OnnxEncoder.load(cache_dir, threads=1))
-    return _SHARED[key]
+def _linker() -> EntityLinker:
+    """spaCy is shared by every version loaded in the process (A/B)."""
+    if not _LINKER:
+        _LINKER.append(EntityLinker.load())
+    return _LINKER[0]
+
+
+def _encoder(own: Path | None, cache_dir: Path) -> OnnxEncoder:
+    """The artefact's fine-tuned encoder, or the stock one; each loaded once per process.
+
+    One ORT thread: the other core runs spaCy NER at the same time (see pipeline.analyse).
+    """
+    key = str(own) if own is not None else f"stock:{cache_dir}"
+    if key not in _ENCODERS:
+        _ENCODERS[key] = (
+            OnnxEncoder.from_file(own, threads=1)
+            if own is not None
+            else OnnxEncoder.load(cache_dir, threads=1)
+        )
+    return _ENCODERS[key]
 
 
 def evaluate(
