@@ -125,3 +125,35 @@ def report(
         ece=ece,
         reliability=table,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    """How often two annotators gave the same label, and Cohen's kappa (chance-corrected)."""
+
+    n: int
+    rate: float
+    kappa: float
+    disagreements: tuple[tuple[str, str, int], ...]
+    """(first annotator's label, second's, count), most frequent first."""
+
+    def render(self, title: str) -> str:
+        pairs = ", ".join(f"{a}->{b} {n}" for a, b, n in self.disagreements[:8])
+        return (
+            f"{title}: n={self.n}  agreement={self.rate:.4f}  kappa={self.kappa:.4f}\n"
+            f"  most frequent disagreements (first->second): {pairs or 'none'}"
+        )
+
+
+def agreement(first: Sequence[str], second: Sequence[str]) -> Agreement:
+    from collections import Counter
+
+    from sklearn.metrics import cohen_kappa_score
+
+    n = len(first)
+    if n == 0 or n != len(second):
+        raise ValueError("agreement needs two equally long, non-empty label lists")
+    same = sum(a == b for a, b in zip(first, second, strict=True))
+    pairs = Counter((a, b) for a, b in zip(first, second, strict=True) if a != b)
+    ranked = tuple((a, b, c) for (a, b), c in sorted(pairs.items(), key=lambda kv: -kv[1]))
+    return Agreement(n, same / n, float(cohen_kappa_score(first, second)), ranked)
