@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import requests
 from pybit.exceptions import FailedRequestError, InvalidRequestError
 from pybit.unified_trading import HTTP
@@ -213,7 +214,15 @@ class BybitExecutionClient:
                 return self._track(self.query(intent.symbol, cid))
             log.warning("bybit order %s failed: %s", cid, error)
             return self._failed(cid, intent.symbol, error, intent)
-        return self._track(self.query(intent.symbol, cid))
+        placed = self.query(intent.symbol, cid)
+        if placed.filled_quantity > 0:
+            # It filled before we looked (market orders usually do): follow it from "nothing
+            # filled", so the next poll reports its fills instead of dropping a finished order.
+            self._tracked[cid] = msgspec.structs.replace(
+                placed, status=OrderStatus.NEW, filled_quantity=Decimal(0), average_price=None
+            )
+            return placed
+        return self._track(placed)
 
     def _order_params(self, intent: OrderIntent, cid: str) -> dict[str, Any]:
         market = intent.market

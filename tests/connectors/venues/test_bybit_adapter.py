@@ -62,6 +62,27 @@ def test_market_order_fills_and_reports_fill_position_and_balance(
     assert client.balances()["USDT"] == Decimal(20000) - fills[0].fee  # spot + linear accounts
 
 
+def test_order_filled_before_the_first_look_still_reports_its_fill(
+    sim: LocalSimulator, make_intent: Callable[..., OrderIntent]
+) -> None:
+    """A market order can fill between placement and the status query that follows it."""
+    client = adapter(sim)
+    place = client.session.place_order
+
+    def place_then_market_moves(**params: object) -> object:
+        out = place(**params)
+        sim.advance(1)
+        return out
+
+    client.session.place_order = place_then_market_moves
+    update = client.submit(make_intent("bb-fast", Venue.BYBIT, quantity=Decimal("0.01")))
+    assert update.status is OrderStatus.FILLED
+    events = client.poll_updates()
+    [fill] = [e for e in events if isinstance(e, Fill)]
+    assert (fill.client_order_id, fill.quantity) == ("bb-fast", Decimal("0.01"))
+    assert client.poll_updates() == []  # reported once
+
+
 def test_limit_amend_cancel(sim: LocalSimulator, make_intent: Callable[..., OrderIntent]) -> None:
     client = adapter(sim)
     client.submit(
