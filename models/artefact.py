@@ -162,7 +162,10 @@ def encoder_path(version: str, root: Path = ARTEFACTS_DIR) -> Path | None:
     Serving calls this before ``load`` to know which encoder to start.
     """
     path = root / version
-    meta = _metadata(path, version)
+    return _own_encoder(path, _metadata(path, version))
+
+
+def _own_encoder(path: Path, meta: dict[str, Any]) -> Path | None:
     name = meta.get("encoder_file")
     return None if name is None else _verify(path, meta, str(name))
 
@@ -172,7 +175,7 @@ def load(version: str, expected_encoder_id: str, root: Path = ARTEFACTS_DIR) -> 
     meta = _metadata(path, version)
     for name in _FILES:
         _verify(path, meta, name)
-    own_encoder = encoder_path(version, root)
+    own_encoder = _own_encoder(path, meta)
     labels = meta.get("labels", {})
     _expect(
         tuple(labels.get("event_type", ())) == EVENT_LABELS,

@@ -128,10 +128,10 @@ def fit_head(
                 np.zeros(len(y_arr)), y_arr
             )
         )
-        seen = np.ones(len(y_arr), bool)
+        scored = np.ones(len(y_arr), bool)
     else:
         splits = [(np.flatnonzero(~holdout), np.flatnonzero(holdout))]
-        seen = holdout
+        scored = holdout
     for train_rows, held_rows in splits:
         fold = fit(train_rows)
         pred, _, proba = fold.predict(dense[held_rows], tfidf[held_rows])
@@ -144,7 +144,7 @@ def fit_head(
     iso = IsotonicRegression(
         y_min=1.0 / len(labels), y_max=1.0, out_of_bounds="clip", increasing=True
     )
-    iso.fit(oof_conf[seen], oof_right[seen].astype(np.float32))
+    iso.fit(oof_conf[scored], oof_right[scored].astype(np.float32))
     full = fit(np.arange(len(y_arr))) if holdout is None else fold
     head = LinearHead(
         full.labels,
@@ -155,5 +155,5 @@ def fit_head(
         np.asarray(iso.X_thresholds_, np.float32),
         np.asarray(iso.y_thresholds_, np.float32),
     )
-    unseen_pred = [p for p, keep in zip(oof_pred, seen, strict=True) if keep]
-    return head, unseen_pred, calibrate(oof_conf[seen], head.calib_x, head.calib_y)
+    unseen_pred = [p for p, keep in zip(oof_pred, scored, strict=True) if keep]
+    return head, unseen_pred, calibrate(oof_conf[scored], head.calib_x, head.calib_y)

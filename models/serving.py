@@ -7,6 +7,7 @@ computation over a batch, so the flow can call it from a bytewax batch operator.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -119,30 +120,23 @@ class SignalModel:
 
 _LOCK = threading.Lock()
 _MODELS: dict[tuple[str, str, str], SignalModel] = {}
-_ENCODERS: dict[str, OnnxEncoder] = {}
-_LINKER: list[EntityLinker] = []
 
 
+@functools.cache
 def _linker() -> EntityLinker:
     """spaCy is shared by every version loaded in the process (A/B)."""
-    if not _LINKER:
-        _LINKER.append(EntityLinker.load())
-    return _LINKER[0]
+    return EntityLinker.load()
 
 
+@functools.cache
 def _encoder(own: Path | None, cache_dir: Path) -> OnnxEncoder:
     """The artefact's fine-tuned encoder, or the stock one; each loaded once per process.
 
     One ORT thread: the other core runs spaCy NER at the same time (see pipeline.analyse).
     """
-    key = str(own) if own is not None else f"stock:{cache_dir}"
-    if key not in _ENCODERS:
-        _ENCODERS[key] = (
-            OnnxEncoder.from_file(own, threads=1)
-            if own is not None
-            else OnnxEncoder.load(cache_dir, threads=1)
-        )
-    return _ENCODERS[key]
+    if own is not None:
+        return OnnxEncoder.from_file(own, threads=1)
+    return OnnxEncoder.load(cache_dir, threads=1)
 
 
 def evaluate(

@@ -110,7 +110,7 @@ def train(
         raise dataset.DatasetError("need labelled rows on both sides of the split")
     if tuning is None:
         return _fit_and_save(
-            seed, linker, encoder, examples, artefacts_dir, registry_path, None, None
+            seed, linker, encoder, examples, data_dir, artefacts_dir, registry_path, None, None
         )
     holdout = np.array([dataset.is_validation(e.text) for e in train_rows])
     if holdout.all() or not holdout.any():
@@ -134,6 +134,7 @@ def train(
             linker,
             OnnxEncoder.from_file(onnx),
             examples,
+            data_dir,
             artefacts_dir,
             registry_path,
             tuning,
@@ -147,6 +148,7 @@ def _fit_and_save(
     linker: EntityLinker,
     encoder: Encoder,
     examples: list[dataset.Example],
+    data_dir: Path,
     artefacts_dir: Path,
     registry_path: Path | None,
     tuning: FinetuneConfig | None,
@@ -212,7 +214,7 @@ def _fit_and_save(
     version = version_name(data_hash, seed, encoder.encoder_id, tuning)
     metadata = {
         "training_data_sha256": data_hash,
-        "training_files": sorted({e.id.rsplit("-", 1)[0] for e in examples}),
+        "training_files": sorted(p.name for p in data_dir.glob("*.jsonl")),
         "n_examples": len(examples),
         "n_train": len(train_rows),
         "n_test": len(test_rows),

@@ -78,8 +78,9 @@ def test_registry_pins_first_version_and_pin_promotes(trained: Trained) -> None:
         registry.pin("nope", trained.registry_path)
 
 
-def test_metadata_records_provenance(trained: Trained) -> None:
+def test_metadata_records_provenance(trained: Trained, small_labelled: Path) -> None:
     meta = json.loads((trained.first.path / "metadata.json").read_text())
+    assert meta["training_files"] == sorted(p.name for p in small_labelled.glob("*.jsonl"))
     assert len(meta["training_data_sha256"]) == 64
     assert meta["labels"]["event_type"] == [e.value for e in EventType]
     assert meta["libraries"]["onnxruntime"]
