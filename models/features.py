@@ -2,9 +2,10 @@
 
 The embedding knows what a headline is *about*; these features carry the taxonomy's decisive
 cues that a 384-d average can blur: which entity families are named (a Fed official makes an item
-FED_SPEECH whatever the topic; the ECB makes it MACRO), and keyword families for each event type
-and for price direction. Keep the list stable: artefacts record ``FEATURE_SET`` and refuse a
-mismatch, since the weights are positional.
+FED_SPEECH whatever the topic; the ECB makes it MACRO), and keyword families for each event type,
+for price direction and for the guide's notes (is crypto in play at all, a signed order or a
+promise, speculation about an upcoming event, hawkish or dovish). Keep the list stable:
+artefacts record ``FEATURE_SET`` and refuse a mismatch, since the weights are positional.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy.typing as npt
 from models.gazetteer import Kind
 from models.ner import Annotation
 
-FEATURE_SET = "kw-v1"
+FEATURE_SET = "kw-v2"
 
 _KEYWORDS: tuple[tuple[str, str], ...] = (
     (
@@ -87,6 +88,39 @@ _KEYWORDS: tuple[tuple[str, str], ...] = (
         r"down|low\w*|bear\w*|loss\w*|lose|lost|hack\w*|stolen|exploit\w*|sue\w*|ban\w*|"
         r"fraud\w*|collaps\w*|bankrupt\w*|insolv\w*|liquidat\w*|dump\w*|outflows?|fear\w*|"
         r"warn\w*|risk\w*|red|sell-?off|slid\w*|slide\w*|halt\w*|delist\w*|reject\w*|crackdown",
+    ),
+    (
+        # The guide limits HACK, REGULATION and corporate adoption to crypto: a telecom breach
+        # or a non-crypto merger is OTHER, so the head needs to see whether crypto is in play.
+        "crypto",
+        r"crypto\w*|bitcoin\w*|btc|ether|ethereum|eth|blockchain\w*|tokens?|tokeni[sz]\w*|coins?|"
+        r"altcoins?|stablecoins?|defi|nfts?|web3|dao|dapps?|wallets?|exchanges?|mining|miners?|"
+        r"satoshi|dex|cbdcs?|digital (assets?|currenc\w*)|on-?chain|smart contracts?|metaverse",
+    ),
+    (
+        # A signed order or passed law is REGULATION; a plan or promise is POLITICAL_POST.
+        "enacted",
+        r"signs?|signed|signing|executive orders?|enact\w*|passe[sd]|into law|takes effect|"
+        r"goes into effect|comes? into force|final rule|adopts?|adopted|ratif\w*",
+    ),
+    (
+        # Speculation about an upcoming event is OTHER ("traders await the Fed").
+        "upcoming",
+        r"awaits?|awaited|awaiting|ahead of|looms?|looming|braces?|bracing|eyes|nears?|"
+        r"expected|expects?|could|might|what to expect|before the|pre-\w+|set to|poised",
+    ),
+    (
+        # Fed and macro direction: hawkish reads negative for crypto, dovish positive.
+        "hawkish",
+        r"hikes?|hiking|hawk\w*|tighten\w*|higher for longer|restrictive|shrink\w*|runoff|qt|"
+        r"strong(er)? dollar|dollar (strength|rall\w*|surg\w*|jump\w*|climb\w*|ris\w*)|"
+        r"yields? (ris\w*|rose|climb\w*|jump\w*|surg\w*|soar\w*|spik\w*)|hotter|sticky",
+    ),
+    (
+        "dovish",
+        r"cuts?|cutting|dovish|doves?|eas(e|es|ing)|pause[sd]?|pausing|stimulus|qe|"
+        r"quantitative easing|pivot\w*|weak(er)? dollar|dollar (weak\w*|fall\w*|slid\w*|drop\w*|"
+        r"declin\w*|slump\w*)|yields? (fall\w*|fell|drop\w*|slid\w*|declin\w*|tumbl\w*)|cool\w*",
     ),
     ("question", r"\?"),
 )
