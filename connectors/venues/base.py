@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Protocol
 
-from records import Fill, OrderIntent, OrderUpdate, Position, Venue
+import msgspec
+
+from records import Fill, OrderIntent, OrderStatus, OrderUpdate, Position, Venue
 
 
 class ExecutionClient(Protocol):
@@ -46,3 +48,14 @@ class ExecutionClient(Protocol):
     def poll_updates(self) -> Sequence[OrderUpdate | Fill]:
         """Order and fill updates since the last call; never blocks."""
         ...
+
+
+def before_any_fill(update: OrderUpdate) -> OrderUpdate:
+    """The order as it stood before its first fill.
+
+    An adapter follows an order that filled before it first looked (market orders usually do)
+    from this state, so its next poll reports the fills instead of dropping a finished order.
+    """
+    return msgspec.structs.replace(
+        update, status=OrderStatus.NEW, filled_quantity=Decimal(0), average_price=None
+    )

@@ -26,6 +26,7 @@ import requests
 from binance import Client
 from binance.exceptions import BinanceAPIException, BinanceRequestException
 
+from connectors.venues.base import before_any_fill
 from connectors.venues.config import Network, VenueConfig
 from connectors.venues.ids import venue_client_id
 from connectors.venues.instruments import Instrument, round_price, round_quantity
@@ -125,6 +126,7 @@ class BinanceExecutionClient:
         self._conditional: set[str] = set()
         self._tracked: dict[str, OrderUpdate] = {}
         self._pending_exits: dict[str, OrderIntent] = {}
+        self._seen_fills: set[str] = set()
 
     @property
     def client(self) -> Client:
@@ -226,6 +228,7 @@ class BinanceExecutionClient:
         self._market_of[cid] = intent.market
         if intent.market is Market.LINEAR and intent.order_type in _CONDITIONAL:
             self._conditional.add(cid)
+        duplicate = False
         try:
             self._place(intent, cid)
         except VenueError as error:
@@ -233,9 +236,14 @@ class BinanceExecutionClient:
                 log.warning("binance order %s failed: %s", cid, error)
                 return self._failed(cid, intent.symbol, error, intent)
             log.info("binance order %s already exists; returning it", cid)
+            duplicate = True
         if intent.stop_loss is not None or intent.take_profit is not None:
             self._pending_exits[cid] = intent
-        return self._track(self.query(intent.symbol, cid))
+        placed = self.query(intent.symbol, cid)
+        if placed.filled_quantity > 0 and not duplicate:
+            self._tracked[cid] = before_any_fill(placed)
+            return placed
+        return self._track(placed)
 
     def _place(self, intent: OrderIntent, cid: str) -> None:
         inst = self.instrument(intent.market, intent.symbol)
@@ -379,6 +387,8 @@ class BinanceExecutionClient:
             for row in rows:
                 update = self._track(self._update(row, algo=algo_rows))
                 self._market_of[update.client_order_id] = market
+                if algo_rows:
+                    self._conditional.add(update.client_order_id)
                 out.append(update)
         return out
 
@@ -406,15 +416,21 @@ class BinanceExecutionClient:
         return out
 
     def poll_updates(self) -> Sequence[OrderUpdate | Fill]:
-        """Order updates for orders still open at the last look; attaches pending exits.
-
-        Fills are not reported here yet (Binance's trade lists are not wired); the order
-        updates carry filled quantity and average price."""
+        """Fills and order updates for orders still open at the last look; attaches pending
+        exits. Fills come from the account trade lists (``myTrades`` / ``userTrades``), each
+        reported once; if a list cannot be read, the order keeps its last state and the next
+        poll asks again, so no fill is lost."""
         out: list[OrderUpdate | Fill] = []
         for cid, before in list(self._tracked.items()):
             now = self.query(before.symbol, cid)
             if now.status is OrderStatus.REJECTED and now.reason:
                 continue
+            if now.filled_quantity != before.filled_quantity:
+                try:
+                    out.extend(self._fills(now))
+                except VenueError as error:
+                    log.warning("binance trade list for %s failed: %s", cid, error)
+                    continue
             if (now.status, now.filled_quantity) != (before.status, before.filled_quantity):
                 out.append(now)
             self._track(now)
@@ -424,6 +440,46 @@ class BinanceExecutionClient:
                 del self._pending_exits[cid]
                 out.extend(self._place_exits(intent, cid, entry.filled_quantity))
         return out
+
+    def _fills(self, update: OrderUpdate) -> list[Fill]:
+        """The order's trades not reported yet, oldest first."""
+        cid, symbol = update.client_order_id, update.symbol
+        market = self._market_of.get(cid, Market.LINEAR)
+        if market is Market.SPOT:
+            rows = self._call(
+                self.client.get_my_trades, symbol=symbol, orderId=update.venue_order_id
+            )
+        else:
+            order_id = update.venue_order_id
+            if cid in self._conditional:
+                # A triggered algo order trades under the plain order it placed.
+                algo = self._call(self.client.futures_get_order, symbol=symbol, clientAlgoId=cid)
+                order_id = algo.get("actualOrderId") or None
+                if order_id is None:
+                    return []
+            rows = self._call(self.client.futures_account_trades, symbol=symbol, orderId=order_id)
+        fills = []
+        for r in rows:
+            fill_id = f"{market}-{symbol}-{r['id']}"
+            if fill_id in self._seen_fills:
+                continue
+            self._seen_fills.add(fill_id)
+            buy = r["isBuyer"] if market is Market.SPOT else r["side"] == "BUY"
+            fills.append(
+                Fill(
+                    fill_id=fill_id,
+                    client_order_id=cid,
+                    venue=self.venue,
+                    symbol=symbol,
+                    side=Side.BUY if buy else Side.SELL,
+                    quantity=_dec(r["qty"]),
+                    price=_dec(r["price"]),
+                    fee=_dec(r["commission"]),
+                    fee_asset=r["commissionAsset"],
+                    filled_at=datetime.fromtimestamp(int(r["time"]) / 1000, UTC),
+                )
+            )
+        return fills
 
     def _place_exits(self, intent: OrderIntent, cid: str, filled: Decimal) -> list[OrderUpdate]:
         exit_side = Side.SELL if intent.side is Side.BUY else Side.BUY

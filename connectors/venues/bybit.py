@@ -19,11 +19,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import msgspec
 import requests
 from pybit.exceptions import FailedRequestError, InvalidRequestError
 from pybit.unified_trading import HTTP
 
+from connectors.venues.base import before_any_fill
 from connectors.venues.config import Network, VenueConfig
 from connectors.venues.ids import venue_client_id
 from connectors.venues.instruments import Instrument, round_price, round_quantity
@@ -216,11 +216,7 @@ class BybitExecutionClient:
             return self._failed(cid, intent.symbol, error, intent)
         placed = self.query(intent.symbol, cid)
         if placed.filled_quantity > 0:
-            # It filled before we looked (market orders usually do): follow it from "nothing
-            # filled", so the next poll reports its fills instead of dropping a finished order.
-            self._tracked[cid] = msgspec.structs.replace(
-                placed, status=OrderStatus.NEW, filled_quantity=Decimal(0), average_price=None
-            )
+            self._tracked[cid] = before_any_fill(placed)
             return placed
         return self._track(placed)
 

@@ -1,5 +1,5 @@
-"""The execution flow end to end: Kafka (Tansu) intents -> real pybit adapter -> exchange
-simulator -> fills booked in the real PostgreSQL and published as account events."""
+"""The execution flow end to end: Kafka (Tansu) intents -> real pybit / python-binance adapter
+-> exchange simulator -> fills booked in the real PostgreSQL and published as account events."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from connectors.kafka import Topics, decode_account_event, ensure_topics
 from connectors.marketdata.bars import PriceBook
 from connectors.portfolio_store import PortfolioStore
 from connectors.venues.base import ExecutionClient
+from connectors.venues.binance import BinanceExecutionClient
 from connectors.venues.bybit import BybitExecutionClient
 from connectors.venues.simulator.testing import LocalSimulator
 from flows.execution_flow import ExecutionDeps, build
@@ -45,7 +46,7 @@ pytestmark = pytest.mark.integration
 START = datetime(2022, 5, 9, 12, tzinfo=UTC)
 
 
-def _intent(cid: str) -> OrderIntent:
+def _intent(cid: str, venue: Venue = Venue.BYBIT) -> OrderIntent:
     return OrderIntent(
         client_order_id=cid,
         signal_id="sig-1",
@@ -53,7 +54,7 @@ def _intent(cid: str) -> OrderIntent:
         model_version="m1",
         playbook="HACK",
         account="acct1",
-        venue=Venue.BYBIT,
+        venue=venue,
         market=Market.LINEAR,
         symbol="BTCUSDT",
         side=Side.BUY,
@@ -88,19 +89,23 @@ def _wait(cond: Callable[[], bool], timeout: float = 30.0) -> None:
         time.sleep(0.1)
 
 
-def test_intents_become_venue_orders_fills_and_positions(tansu: str, pg_schema: str) -> None:
+@pytest.mark.parametrize("venue", [Venue.BYBIT, Venue.BINANCE])
+def test_intents_become_venue_orders_fills_and_positions(
+    tansu: str, pg_schema: str, venue: Venue
+) -> None:
     prefix = f"x{uuid.uuid4().hex[:8]}."
     topics = Topics(*(prefix + name for name in Topics().all()))
     ensure_topics([tansu], topics.all(), partitions=2)
     producer = Producer({"bootstrap.servers": tansu, **TANSU_PRODUCER_CONFIG})
-    intent = _intent("tw-exec-test-1")
+    intent = _intent("tw-exec-test-1", venue)
     producer.produce(topics.intents, key=b"BTCUSDT", value=to_json(intent))
     producer.produce(topics.intents, key=b"BTCUSDT", value=to_json(intent))  # re-delivered
     producer.produce(topics.intents, key=b"BTCUSDT", value=b'{"not": "an intent"}')
     assert producer.flush(10) == 0
 
     with LocalSimulator.start(PriceBook.bundled(), START) as sim:
-        client = BybitExecutionClient(sim.config(Venue.BYBIT), account="acct1")
+        adapter = BybitExecutionClient if venue is Venue.BYBIT else BinanceExecutionClient
+        client = adapter(sim.config(venue), account="acct1")
         store = PortfolioStore.connect(POSTGRES_DSN, pg_schema)
         done = threading.Event()
         deps = ExecutionDeps(
@@ -117,7 +122,7 @@ def test_intents_become_venue_orders_fills_and_positions(tansu: str, pg_schema: 
         runner = threading.Thread(target=run_main, args=(flow,), daemon=True)
         runner.start()
         try:
-            engine = sim.exchange.engine("bybit", Market.LINEAR)
+            engine = sim.exchange.engine(str(venue), Market.LINEAR)
             _wait(lambda: engine.order("tw-exec-test-1") is not None)
             sim.advance(2)  # the market moves on: the order fills at the next bar open
             _wait(lambda: bool(store.fills("acct1")))

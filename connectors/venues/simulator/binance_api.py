@@ -26,6 +26,7 @@ from connectors.venues.simulator.engine import (
     OrderRejectedError,
     OrderRequest,
     RejectCode,
+    SimFill,
     SimOrder,
 )
 from connectors.venues.simulator.exchange import ExchangeSimulator, hmac_sha256
@@ -588,6 +589,64 @@ def fut_balance(sim: ExchangeSimulator, p: Params) -> Any:
     ]
 
 
+# ---------------------------------------------------------------------- trade lists
+
+
+def spot_trade_json(trade_id: int, f: SimFill) -> dict[str, Any]:
+    return {
+        "symbol": f.symbol,
+        "id": trade_id,
+        "orderId": f.order_id,
+        "orderListId": -1,
+        "price": fmt(f.price),
+        "qty": fmt(f.quantity),
+        "quoteQty": fmt(f.quantity * f.price),
+        "commission": fmt(f.fee),
+        "commissionAsset": f.fee_asset,
+        "time": ms(f.filled_at),
+        "isBuyer": f.side is Side.BUY,
+        "isMaker": f.is_maker,
+        "isBestMatch": True,
+    }
+
+
+def futures_trade_json(trade_id: int, f: SimFill) -> dict[str, Any]:
+    return {
+        "buyer": f.side is Side.BUY,
+        "commission": fmt(f.fee),
+        "commissionAsset": f.fee_asset,
+        "id": trade_id,
+        "maker": f.is_maker,
+        "orderId": f.order_id,
+        "price": fmt(f.price),
+        "qty": fmt(f.quantity),
+        "quoteQty": fmt(f.quantity * f.price),
+        "realizedPnl": fmt(f.realised_pnl),
+        "side": str(f.side),
+        "positionSide": "BOTH",
+        "symbol": f.symbol,
+        "time": ms(f.filled_at),
+    }
+
+
+def _trades(sim: ExchangeSimulator, p: Params, market: Market) -> list[dict[str, Any]]:
+    """Account trade list, oldest first; trade ids count up per account and market."""
+    symbol = p.get("symbol")
+    if not symbol:
+        raise BinanceError(-1102, "Mandatory parameter 'symbol' was not sent.")
+    order_id, from_id = p.get("orderId"), int(p.get("fromId") or 0)
+    limit = min(int(p.get("limit") or 500), 1000)
+    as_json = spot_trade_json if market is Market.SPOT else futures_trade_json
+    rows = [
+        as_json(trade_id, f)
+        for trade_id, f in enumerate(sim.engine(VENUE, market).fills(), start=1)
+        if f.symbol == symbol
+        and (not order_id or str(f.order_id) == order_id)
+        and trade_id >= from_id
+    ]
+    return rows[:limit]
+
+
 Handler = Callable[[ExchangeSimulator, Params], Any]
 
 SIGNED: dict[tuple[str, str], Handler] = {
@@ -596,11 +655,13 @@ SIGNED: dict[tuple[str, str], Handler] = {
     ("DELETE", "/api/v3/order"): spot_cancel,
     ("GET", "/api/v3/openOrders"): spot_open,
     ("GET", "/api/v3/account"): spot_account,
+    ("GET", "/api/v3/myTrades"): lambda s, p: _trades(s, p, Market.SPOT),
     ("POST", "/fapi/v1/order"): fut_new,
     ("GET", "/fapi/v1/order"): fut_get,
     ("DELETE", "/fapi/v1/order"): fut_cancel,
     ("PUT", "/fapi/v1/order"): fut_modify,
     ("GET", "/fapi/v1/openOrders"): fut_open,
+    ("GET", "/fapi/v1/userTrades"): lambda s, p: _trades(s, p, Market.LINEAR),
     ("POST", "/fapi/v1/algoOrder"): algo_new,
     ("GET", "/fapi/v1/algoOrder"): algo_get,
     ("DELETE", "/fapi/v1/algoOrder"): algo_cancel,

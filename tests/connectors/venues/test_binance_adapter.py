@@ -7,11 +7,12 @@ from decimal import Decimal
 
 import pytest
 from binance import Client
-from binance.exceptions import BinanceAPIException
+from binance.exceptions import BinanceAPIException, BinanceRequestException
 
 from connectors.venues.binance import BinanceExecutionClient
 from connectors.venues.simulator.testing import NO_WAIT_RETRY, TEST_KEY, TEST_SECRET, LocalSimulator
 from records import (
+    Fill,
     Market,
     OrderIntent,
     OrderStatus,
@@ -45,12 +46,88 @@ def test_futures_market_order_fills_and_shows_position(
     update = client.submit(make_intent("bn-m1", Venue.BINANCE, quantity=Decimal("0.0109")))
     assert (update.status, update.quantity) == (OrderStatus.NEW, Decimal("0.01"))
     sim.advance(1)
-    [changed] = client.poll_updates()
-    assert isinstance(changed, OrderUpdate)
+    fill, changed = client.poll_updates()
+    assert isinstance(changed, OrderUpdate) and isinstance(fill, Fill)
     assert (changed.status, changed.filled_quantity) == (OrderStatus.FILLED, Decimal("0.01"))
+    assert (fill.client_order_id, fill.side, fill.quantity) == ("bn-m1", Side.BUY, Decimal("0.01"))
+    assert (fill.price, fill.fee_asset) == (changed.average_price, "USDT")
+    assert fill.fee > 0
     [pos] = client.positions()
     assert (pos.quantity, pos.average_entry) == (Decimal("0.01"), changed.average_price)
-    assert client.balances()["USDT"] < Decimal(20000)
+    assert client.balances()["USDT"] == Decimal(20000) - fill.fee  # spot + futures wallets
+    assert client.poll_updates() == []  # reported once
+
+
+def test_order_filled_before_the_first_look_still_reports_its_fill(
+    sim: LocalSimulator, make_intent: Callable[..., OrderIntent]
+) -> None:
+    """A market order can fill between placement and the status query that follows it."""
+    client = adapter(sim)
+    create = client.client.create_order
+
+    def create_then_market_moves(**params: object) -> object:
+        out = create(**params)
+        sim.advance(1)
+        return out
+
+    client.client.create_order = create_then_market_moves
+    update = client.submit(
+        make_intent("bn-fast", Venue.BINANCE, market=Market.SPOT, quantity=Decimal("0.001"))
+    )
+    assert update.status is OrderStatus.FILLED
+    events = client.poll_updates()
+    [fill] = [e for e in events if isinstance(e, Fill)]
+    assert (fill.client_order_id, fill.side, fill.quantity) == (
+        "bn-fast",
+        Side.BUY,
+        Decimal("0.001"),
+    )
+    assert client.poll_updates() == []
+
+
+def test_trade_list_failure_loses_no_fill(
+    sim: LocalSimulator, make_intent: Callable[..., OrderIntent]
+) -> None:
+    client = adapter(sim)
+    client.submit(make_intent("bn-retry", Venue.BINANCE, quantity=Decimal("0.01")))
+    sim.advance(1)
+    trades = client.client.futures_account_trades
+
+    def down(**params: object) -> object:
+        raise BinanceRequestException("Invalid Response: <html>502 Bad Gateway</html>")
+
+    client.client.futures_account_trades = down
+    assert client.poll_updates() == []
+    client.client.futures_account_trades = trades
+    [fill, update] = client.poll_updates()
+    assert isinstance(fill, Fill) and fill.quantity == Decimal("0.01")
+    assert isinstance(update, OrderUpdate) and update.status is OrderStatus.FILLED
+
+
+def test_trade_lists_in_binance_wire_format(
+    sim: LocalSimulator, make_intent: Callable[..., OrderIntent]
+) -> None:
+    client = adapter(sim)
+    client.submit(
+        make_intent("bn-w1", Venue.BINANCE, market=Market.SPOT, quantity=Decimal("0.001"))
+    )
+    client.submit(make_intent("bn-w2", Venue.BINANCE, quantity=Decimal("0.01")))
+    sim.advance(1)
+    raw = raw_client(sim)
+    [spot] = raw.get_my_trades(symbol="BTCUSDT")
+    assert set(spot) == {
+        "symbol", "id", "orderId", "orderListId", "price", "qty", "quoteQty", "commission",
+        "commissionAsset", "time", "isBuyer", "isMaker", "isBestMatch",
+    }  # fmt: skip
+    assert (spot["isBuyer"], spot["qty"], spot["commissionAsset"]) == (True, "0.001", "USDT")
+    [fut] = raw.futures_account_trades(symbol="BTCUSDT")
+    assert set(fut) == {
+        "buyer", "commission", "commissionAsset", "id", "maker", "orderId", "price", "qty",
+        "quoteQty", "realizedPnl", "side", "positionSide", "symbol", "time",
+    }  # fmt: skip
+    assert (fut["side"], fut["qty"]) == ("BUY", "0.01")
+    assert raw.futures_account_trades(symbol="ETHUSDT") == []
+    assert raw.futures_account_trades(symbol="BTCUSDT", orderId=fut["orderId"] + 1) == []
 
 
 def test_spot_limit_and_cancel(
@@ -123,8 +200,10 @@ def test_conditional_orders_via_algo_endpoint_and_exits_after_fill(
         make_intent("bn-br", Venue.BINANCE, stop_loss=Decimal(40000), take_profit=Decimal(90000))
     )
     sim.advance(48)
-    client.poll_updates()
+    events = client.poll_updates()
     assert client.query("BTCUSDT", "bn-stop").status is OrderStatus.FILLED
+    filled = {e.client_order_id for e in events if isinstance(e, Fill)}
+    assert filled == {"bn-stop", "bn-br"}  # the triggered algo order's trades too
     assert client.query("BTCUSDT", "bn-br-sl").status is OrderStatus.UNTRIGGERED
     assert client.query("BTCUSDT", "bn-br-tp").status is OrderStatus.UNTRIGGERED
     assert client.cancel("BTCUSDT", "bn-br-tp").status is OrderStatus.CANCELED
@@ -157,9 +236,10 @@ def test_partial_fills(
     client = adapter(sim)
     client.submit(make_intent("bn-part", Venue.BINANCE, quantity=Decimal("0.05")))
     sim.advance(1)
-    [update] = client.poll_updates()
+    fill, update = client.poll_updates()
     assert isinstance(update, OrderUpdate)
     assert update.status is OrderStatus.PARTIALLY_FILLED
+    assert isinstance(fill, Fill) and fill.quantity == update.filled_quantity < Decimal("0.05")
 
 
 def test_rejections(sim: LocalSimulator, make_intent: Callable[..., OrderIntent]) -> None:
@@ -230,3 +310,35 @@ def test_redelivered_intents_after_restart_place_no_duplicates(
     assert [u.venue_order_id for u in again] == [u.venue_order_id for u in first]
     assert len(sim.exchange.engine("binance", Market.SPOT).orders()) == 1
     assert len(sim.exchange.engine("binance", Market.LINEAR).orders()) == 1
+
+
+def test_a_new_process_adopts_open_orders_and_reports_their_fills(
+    sim: LocalSimulator, make_intent: Callable[..., OrderIntent]
+) -> None:
+    before = adapter(sim)
+    before.submit(
+        make_intent(
+            "bn-ad-stop",
+            Venue.BINANCE,
+            order_type=OrderType.STOP_MARKET,
+            limit_price=Decimal(62500),
+        )
+    )
+    before.submit(
+        make_intent(
+            "bn-ad-lim",
+            Venue.BINANCE,
+            market=Market.SPOT,
+            order_type=OrderType.LIMIT,
+            limit_price=Decimal(70000),
+            quantity=Decimal("0.001"),
+        )
+    )
+    after = adapter(sim)  # a restarted process knows nothing of them
+    assert {u.client_order_id for u in after.open_orders()} == {"bn-ad-stop", "bn-ad-lim"}
+    sim.advance(48)
+    fills = [e for e in after.poll_updates() if isinstance(e, Fill)]
+    assert {(f.client_order_id, f.quantity) for f in fills} == {
+        ("bn-ad-stop", Decimal("0.01")),
+        ("bn-ad-lim", Decimal("0.001")),
+    }
