@@ -65,13 +65,22 @@ def calibrate(raw: FloatArray, knots_x: FloatArray, knots_y: FloatArray) -> Floa
     return np.clip(np.interp(raw, knots_x, knots_y), 0.0, 1.0).astype(np.float32)
 
 
+def class_weights(y: npt.NDArray[np.str_], power: float) -> dict[str, float] | None:
+    """``(n / (k * n_class)) ** power``: sklearn's "balanced" at 1, no weighting at 0."""
+    if power == 0:
+        return None
+    classes, counts = np.unique(y, return_counts=True)
+    weights = (len(y) / (len(classes) * counts)) ** power
+    return {str(c): float(w) for c, w in zip(classes, weights, strict=True)}
+
+
 def fit_head(
     labels: Sequence[str],
     dense: FloatArray,
     tfidf: sparse.csr_matrix,
     y: Sequence[str],
     c: float,
-    balanced: bool,
+    class_weight_power: float,
     folds: int,
     seed: int,
     holdout: npt.NDArray[np.bool_] | None = None,
@@ -106,7 +115,7 @@ def fit_head(
             np.array([0.0, 1.0], np.float32),
         )
         model = LogisticRegression(
-            C=c, max_iter=5000, class_weight="balanced" if balanced else None
+            C=c, max_iter=5000, class_weight=class_weights(y_arr[rows], class_weight_power)
         )
         model.fit(head.design(dense[rows], tfidf[rows]), y_arr[rows])
         order = [list(model.classes_).index(label) for label in labels]

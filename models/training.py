@@ -33,8 +33,11 @@ from models.pipeline import analyse
 from models.vectorizer import TfidfVocabulary
 
 CONFIG: dict[str, Any] = {
-    "event": {"C": 2.0, "balanced": True},
-    "sentiment": {"C": 0.5, "balanced": False},
+    # Class weights (n / (k * n_class)) ** power: 1 is fully balanced, 0 unweighted. Chosen on
+    # the validation slice: fully balanced over-predicts the rare event types (0.5 gave event
+    # accuracy +0.9 and macro-F1 +0.7 points there); sentiment is best unweighted.
+    "event": {"C": 2.0, "class_weight_power": 0.5},
+    "sentiment": {"C": 0.5, "class_weight_power": 0.0},
     "calibration": "isotonic, floored at 1/k, on the top-class probability of unseen training "
     "rows (5-fold out-of-fold; the validation slice when fine-tuning)",
     "calibration_folds": 5,
@@ -171,7 +174,7 @@ def _fit_and_save(
         tfidf,
         [e.event_type.value for e in train_rows],
         c=float(CONFIG["event"]["C"]),
-        balanced=bool(CONFIG["event"]["balanced"]),
+        class_weight_power=float(CONFIG["event"]["class_weight_power"]),
         folds=folds,
         seed=seed,
         holdout=holdout,
@@ -182,7 +185,7 @@ def _fit_and_save(
         tfidf,
         [e.sentiment.value for e in train_rows],
         c=float(CONFIG["sentiment"]["C"]),
-        balanced=bool(CONFIG["sentiment"]["balanced"]),
+        class_weight_power=float(CONFIG["sentiment"]["class_weight_power"]),
         folds=folds,
         seed=seed,
         holdout=holdout,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy import sparse
 
-from models.head import fit_head
+from models.head import class_weights, fit_head
 
 LABELS = ("a", "b", "c")
 
@@ -20,7 +21,9 @@ def _data(n: int, seed: int) -> tuple[np.ndarray, sparse.csr_matrix, list[str]]:
 
 def test_out_of_fold_calibration_covers_every_row() -> None:
     dense, tfidf, y = _data(300, 1)
-    head, unseen, conf = fit_head(LABELS, dense, tfidf, y, c=1.0, balanced=True, folds=5, seed=3)
+    head, unseen, conf = fit_head(
+        LABELS, dense, tfidf, y, c=1.0, class_weight_power=1.0, folds=5, seed=3
+    )
     assert len(unseen) == len(conf) == 300
     assert np.all(np.diff(head.calib_y) >= 0)
 
@@ -29,7 +32,7 @@ def test_holdout_calibration_calibrates_the_head_it_returns() -> None:
     dense, tfidf, y = _data(300, 2)
     holdout = np.arange(300) % 5 == 0
     head, unseen, conf = fit_head(
-        LABELS, dense, tfidf, y, c=1.0, balanced=True, folds=5, seed=3, holdout=holdout
+        LABELS, dense, tfidf, y, c=1.0, class_weight_power=1.0, folds=5, seed=3, holdout=holdout
     )
     assert len(unseen) == len(conf) == int(holdout.sum())
     # The returned head never saw the holdout, and its calibrated confidence there is what the
@@ -40,3 +43,13 @@ def test_holdout_calibration_calibrates_the_head_it_returns() -> None:
     accuracy = float(np.mean(np.asarray(unseen) == np.asarray(y)[holdout]))
     assert abs(float(conf.mean()) - accuracy) < 0.05
     assert head.calib_y.min() >= 1.0 / len(LABELS) - 1e-6
+
+
+def test_class_weights_interpolate_between_none_and_balanced() -> None:
+    y = np.array(["a"] * 80 + ["b"] * 20)
+    assert class_weights(y, 0.0) is None
+    balanced = class_weights(y, 1.0)
+    assert balanced == {"a": 100 / (2 * 80), "b": 100 / (2 * 20)}  # sklearn's "balanced"
+    half = class_weights(y, 0.5)
+    assert half is not None
+    assert half["b"] / half["a"] == pytest.approx(np.sqrt(balanced["b"] / balanced["a"]))
