@@ -28,7 +28,6 @@ def analyse(
     texts: Sequence[str],
     linker: EntityLinker,
     encoder: Encoder,
-    batch_size: int = 32,
     executor: Executor | None = None,
 ) -> Analysed:
     """NER and embeddings of a batch; with an executor they overlap.
@@ -39,10 +38,10 @@ def analyse(
     """
     if executor is None:
         annotations = linker.annotate(texts)
-        embeddings = encoder.encode(texts, batch_size=batch_size)
+        embeddings = encoder.encode(texts)
     else:
         pending = executor.submit(linker.annotate, texts)
-        embeddings = encoder.encode(texts, batch_size=batch_size)
+        embeddings = encoder.encode(texts)
         annotations = pending.result()
     dense = np.hstack([embeddings, features.featurise(texts, annotations)]).astype(np.float32)
     return Analysed(annotations, embeddings, dense)

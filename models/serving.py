@@ -85,7 +85,7 @@ class SignalModel:
                 _MODELS[key] = model
             return model
 
-    def infer(self, items: Sequence[tuple[str, str]], batch_size: int = 32) -> Inference:
+    def infer(self, items: Sequence[tuple[str, str]]) -> Inference:
         """Classify ``(text, source)`` pairs in order.
 
         The source is part of the interface so a later feature set can use it without touching
@@ -93,7 +93,7 @@ class SignalModel:
         is a news site.
         """
         texts = [text for text, _source in items]
-        analysed = analyse(texts, self._linker, self._encoder, batch_size, self._executor)
+        analysed = analyse(texts, self._linker, self._encoder, self._executor)
         tfidf = self.bundle.vocab.transform(texts)
         ev_labels, ev_conf, _ = self.bundle.event.predict(analysed.dense, tfidf)
         se_labels, se_conf, _ = self.bundle.sentiment.predict(analysed.dense, tfidf)
@@ -112,10 +112,8 @@ class SignalModel:
         ]
         return Inference(predictions, analysed.embeddings)
 
-    def predict_batch(
-        self, items: Sequence[tuple[str, str]], batch_size: int = 32
-    ) -> list[Prediction]:
-        return self.infer(items, batch_size).predictions
+    def predict_batch(self, items: Sequence[tuple[str, str]]) -> list[Prediction]:
+        return self.infer(items).predictions
 
 
 _LOCK = threading.Lock()
