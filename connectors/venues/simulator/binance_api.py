@@ -634,8 +634,12 @@ def _trades(sim: ExchangeSimulator, p: Params, market: Market) -> list[dict[str,
     symbol = p.get("symbol")
     if not symbol:
         raise BinanceError(-1102, "Mandatory parameter 'symbol' was not sent.")
-    order_id, from_id = p.get("orderId"), int(p.get("fromId") or 0)
-    limit = min(int(p.get("limit") or 500), 1000)
+    order_id = p.get("orderId")
+    try:
+        from_id = int(p.get("fromId") or 0)
+        limit = min(int(p.get("limit") or 500), 1000)
+    except ValueError:
+        raise BinanceError(-1100, "Illegal characters found in a parameter.") from None
     as_json = spot_trade_json if market is Market.SPOT else futures_trade_json
     rows = [
         as_json(trade_id, f)

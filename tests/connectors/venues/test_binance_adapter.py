@@ -128,6 +128,9 @@ def test_trade_lists_in_binance_wire_format(
     assert (fut["side"], fut["qty"]) == ("BUY", "0.01")
     assert raw.futures_account_trades(symbol="ETHUSDT") == []
     assert raw.futures_account_trades(symbol="BTCUSDT", orderId=fut["orderId"] + 1) == []
+    with pytest.raises(BinanceAPIException) as bad:
+        raw.get_my_trades(symbol="BTCUSDT", limit="many")
+    assert bad.value.code == -1100
 
 
 def test_spot_limit_and_cancel(
