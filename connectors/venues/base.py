@@ -59,3 +59,8 @@ def before_any_fill(update: OrderUpdate) -> OrderUpdate:
     return msgspec.structs.replace(
         update, status=OrderStatus.NEW, filled_quantity=Decimal(0), average_price=None
     )
+
+
+def decimal_or_zero(raw: object) -> Decimal:
+    """A venue's numeric string as a Decimal; both venues send "" or omit a field for zero."""
+    return Decimal(str(raw)) if raw not in (None, "") else Decimal(0)

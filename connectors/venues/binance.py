@@ -26,7 +26,7 @@ import requests
 from binance import Client
 from binance.exceptions import BinanceAPIException, BinanceRequestException
 
-from connectors.venues.base import before_any_fill
+from connectors.venues.base import before_any_fill, decimal_or_zero
 from connectors.venues.config import Network, VenueConfig
 from connectors.venues.ids import venue_client_id
 from connectors.venues.instruments import Instrument, round_price, round_quantity
@@ -92,10 +92,6 @@ def classify(exc: Exception) -> VenueError:
     if isinstance(exc, requests.exceptions.RequestException):
         return VenueError("network", type(exc).__name__, retryable=True)
     return VenueError("unexpected", f"{type(exc).__name__}: {exc}", retryable=False)
-
-
-def _dec(raw: Any) -> Decimal:
-    return Decimal(str(raw)) if raw not in (None, "") else Decimal(0)
 
 
 def _is_duplicate(error: VenueError) -> bool:
@@ -166,11 +162,13 @@ class BinanceExecutionClient:
                 market=market,
                 base=row["baseAsset"],
                 quote=row["quoteAsset"],
-                tick_size=_dec(filters["PRICE_FILTER"]["tickSize"]),
-                lot_size=_dec(filters["LOT_SIZE"]["stepSize"]),
-                min_qty=_dec(filters["LOT_SIZE"]["minQty"]),
-                max_qty=_dec(filters["LOT_SIZE"]["maxQty"]),
-                min_notional=_dec(notional.get("minNotional") or notional.get("notional")),
+                tick_size=decimal_or_zero(filters["PRICE_FILTER"]["tickSize"]),
+                lot_size=decimal_or_zero(filters["LOT_SIZE"]["stepSize"]),
+                min_qty=decimal_or_zero(filters["LOT_SIZE"]["minQty"]),
+                max_qty=decimal_or_zero(filters["LOT_SIZE"]["maxQty"]),
+                min_notional=decimal_or_zero(
+                    notional.get("minNotional") or notional.get("notional")
+                ),
             )
         return self._instruments[key]
 
@@ -193,19 +191,19 @@ class BinanceExecutionClient:
         updated = int(row.get("updateTime") or row.get("time") or 0)
         if algo:
             status = _ALGO_STATUS.get(row["algoStatus"], OrderStatus.NEW)
-            filled = _dec(row.get("executedQty"))
-            avg = _dec(row.get("actualPrice"))
-            qty = _dec(row["quantity"])
+            filled = decimal_or_zero(row.get("executedQty"))
+            avg = decimal_or_zero(row.get("actualPrice"))
+            qty = decimal_or_zero(row["quantity"])
             cid = row["clientAlgoId"]
             venue_id = str(row["algoId"])
         else:
             status = _STATUS.get(row["status"], OrderStatus.NEW)
             if not row.get("isWorking", True):
                 status = OrderStatus.UNTRIGGERED
-            filled = _dec(row.get("executedQty"))
-            quote = _dec(row.get("cummulativeQuoteQty") or row.get("cumQuote"))
+            filled = decimal_or_zero(row.get("executedQty"))
+            quote = decimal_or_zero(row.get("cummulativeQuoteQty") or row.get("cumQuote"))
             avg = quote / filled if filled else Decimal(0)
-            qty = _dec(row["origQty"])
+            qty = decimal_or_zero(row["origQty"])
             cid = row["clientOrderId"]
             venue_id = str(row["orderId"])
         return OrderUpdate(
@@ -337,8 +335,12 @@ class BinanceExecutionClient:
         row = self._call(
             self.client.futures_get_order, symbol=symbol, origClientOrderId=client_order_id
         )
-        new_qty = round_quantity(inst, quantity) if quantity is not None else _dec(row["origQty"])
-        new_price = round_price(inst, price) if price is not None else _dec(row["price"])
+        new_qty = (
+            round_quantity(inst, quantity)
+            if quantity is not None
+            else decimal_or_zero(row["origQty"])
+        )
+        new_price = round_price(inst, price) if price is not None else decimal_or_zero(row["price"])
         try:
             self._call(
                 self.client.futures_modify_order,
@@ -399,8 +401,8 @@ class BinanceExecutionClient:
                 account=self.account,
                 venue=self.venue,
                 symbol=r["symbol"],
-                quantity=_dec(r["positionAmt"]),
-                average_entry=_dec(r["entryPrice"]),
+                quantity=decimal_or_zero(r["positionAmt"]),
+                average_entry=decimal_or_zero(r["entryPrice"]),
                 updated_at=datetime.fromtimestamp(int(r["updateTime"]) / 1000, UTC),
             )
             for r in rows
@@ -410,9 +412,13 @@ class BinanceExecutionClient:
         """Spot free + locked plus USDS-M wallet balance, per asset."""
         out: dict[str, Decimal] = {}
         for b in self._call(self.client.get_account)["balances"]:
-            out[b["asset"]] = out.get(b["asset"], Decimal(0)) + _dec(b["free"]) + _dec(b["locked"])
+            out[b["asset"]] = (
+                out.get(b["asset"], Decimal(0))
+                + decimal_or_zero(b["free"])
+                + decimal_or_zero(b["locked"])
+            )
         for b in self._call(self.client.futures_account_balance):
-            out[b["asset"]] = out.get(b["asset"], Decimal(0)) + _dec(b["balance"])
+            out[b["asset"]] = out.get(b["asset"], Decimal(0)) + decimal_or_zero(b["balance"])
         return out
 
     def poll_updates(self) -> Sequence[OrderUpdate | Fill]:
@@ -472,9 +478,9 @@ class BinanceExecutionClient:
                     venue=self.venue,
                     symbol=symbol,
                     side=Side.BUY if buy else Side.SELL,
-                    quantity=_dec(r["qty"]),
-                    price=_dec(r["price"]),
-                    fee=_dec(r["commission"]),
+                    quantity=decimal_or_zero(r["qty"]),
+                    price=decimal_or_zero(r["price"]),
+                    fee=decimal_or_zero(r["commission"]),
                     fee_asset=r["commissionAsset"],
                     filled_at=datetime.fromtimestamp(int(r["time"]) / 1000, UTC),
                 )

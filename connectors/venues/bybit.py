@@ -23,7 +23,7 @@ import requests
 from pybit.exceptions import FailedRequestError, InvalidRequestError
 from pybit.unified_trading import HTTP
 
-from connectors.venues.base import before_any_fill
+from connectors.venues.base import before_any_fill, decimal_or_zero
 from connectors.venues.config import Network, VenueConfig
 from connectors.venues.ids import venue_client_id
 from connectors.venues.instruments import Instrument, round_price, round_quantity
@@ -88,10 +88,6 @@ def classify(exc: Exception) -> VenueError:
     return VenueError("unexpected", f"{type(exc).__name__}: {exc}", retryable=False)
 
 
-def _dec(raw: Any) -> Decimal:
-    return Decimal(str(raw)) if raw not in (None, "") else Decimal(0)
-
-
 class BybitExecutionClient:
     """ExecutionClient for Bybit; one instance serves both the linear and the spot category."""
 
@@ -150,17 +146,17 @@ class BybitExecutionClient:
                 raise VenueError(10001, f"unknown symbol {symbol}", retryable=False)
             row = rows[0]
             lot = row["lotSizeFilter"]
-            step = _dec(lot.get("qtyStep") or lot.get("basePrecision"))
+            step = decimal_or_zero(lot.get("qtyStep") or lot.get("basePrecision"))
             self._instruments[key] = Instrument(
                 symbol=symbol,
                 market=market,
                 base=row["baseCoin"],
                 quote=row["quoteCoin"],
-                tick_size=_dec(row["priceFilter"]["tickSize"]),
+                tick_size=decimal_or_zero(row["priceFilter"]["tickSize"]),
                 lot_size=step,
-                min_qty=_dec(lot["minOrderQty"]),
-                max_qty=_dec(lot["maxOrderQty"]),
-                min_notional=_dec(lot.get("minNotionalValue") or lot.get("minOrderAmt")),
+                min_qty=decimal_or_zero(lot["minOrderQty"]),
+                max_qty=decimal_or_zero(lot["maxOrderQty"]),
+                min_notional=decimal_or_zero(lot.get("minNotionalValue") or lot.get("minOrderAmt")),
             )
         return self._instruments[key]
 
@@ -183,7 +179,7 @@ class BybitExecutionClient:
         )
 
     def _update(self, row: dict[str, Any]) -> OrderUpdate:
-        avg = _dec(row.get("avgPrice"))
+        avg = decimal_or_zero(row.get("avgPrice"))
         updated = int(row.get("updatedTime") or 0)
         return OrderUpdate(
             client_order_id=row["orderLinkId"],
@@ -192,8 +188,8 @@ class BybitExecutionClient:
             status=_STATUS.get(row["orderStatus"], OrderStatus.NEW),
             venue_order_id=row["orderId"],
             side=Side.BUY if row["side"] == "Buy" else Side.SELL,
-            quantity=_dec(row["qty"]),
-            filled_quantity=_dec(row.get("cumExecQty")),
+            quantity=decimal_or_zero(row["qty"]),
+            filled_quantity=decimal_or_zero(row.get("cumExecQty")),
             average_price=avg if avg else None,
             reason=row.get("rejectReason") if row["orderStatus"] == "Rejected" else None,
             updated_at=datetime.fromtimestamp(updated / 1000, UTC) if updated else self._now(),
@@ -360,7 +356,7 @@ class BybitExecutionClient:
         )
         out = []
         for r in rows:
-            size = _dec(r["size"])
+            size = decimal_or_zero(r["size"])
             updated = int(r.get("updatedTime") or 0)
             out.append(
                 Position(
@@ -368,8 +364,8 @@ class BybitExecutionClient:
                     venue=self.venue,
                     symbol=r["symbol"],
                     quantity=size if r["side"] != "Sell" else -size,
-                    average_entry=_dec(r["avgPrice"]),
-                    realised_pnl=_dec(r.get("cumRealisedPnl")),
+                    average_entry=decimal_or_zero(r["avgPrice"]),
+                    realised_pnl=decimal_or_zero(r.get("cumRealisedPnl")),
                     updated_at=datetime.fromtimestamp(updated / 1000, UTC)
                     if updated
                     else self._now(),
@@ -379,7 +375,11 @@ class BybitExecutionClient:
 
     def balances(self) -> dict[str, Decimal]:
         rows = self._call(self.session.get_wallet_balance, accountType="UNIFIED").get("list", [])
-        return {c["coin"]: _dec(c["walletBalance"]) for row in rows for c in row.get("coin", [])}
+        return {
+            c["coin"]: decimal_or_zero(c["walletBalance"])
+            for row in rows
+            for c in row.get("coin", [])
+        }
 
     def poll_updates(self) -> Sequence[OrderUpdate | Fill]:
         """Re-query orders this client placed that were still open; report changes and fills."""
@@ -414,9 +414,9 @@ class BybitExecutionClient:
                     venue=self.venue,
                     symbol=symbol,
                     side=Side.BUY if r["side"] == "Buy" else Side.SELL,
-                    quantity=_dec(r["execQty"]),
-                    price=_dec(r["execPrice"]),
-                    fee=_dec(r["execFee"]),
+                    quantity=decimal_or_zero(r["execQty"]),
+                    price=decimal_or_zero(r["execPrice"]),
+                    fee=decimal_or_zero(r["execFee"]),
                     fee_asset=r.get("feeCurrency") or "USDT",
                     filled_at=datetime.fromtimestamp(int(r["execTime"]) / 1000, UTC),
                 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from connectors.replay import ReplayBatch, read_archives, read_topic
 from connectors.reports import write_html, write_json
 from flows.backtest import Costs, SimResult, compute_signals, simulate, walk_forward
 from flows.backtest_report import benchmark, evaluate, report_input, terminal_table
+from flows.commands.args import utc_instant
 from flows.runtime import model_loader
 from flows.settings import FlowSettings, for_replay
 from records import Signal, from_json, to_json
@@ -42,11 +43,6 @@ NOTES = (
     "never early.",
     "The classifier may have been trained on headlines from this period; see the model card.",
 )
-
-
-def _utc(text: str) -> datetime:
-    at = datetime.fromisoformat(text)
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def _sha(path: Path) -> str:
@@ -87,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     settings = FlowSettings.load(args.config)
     trading = for_replay(settings.signal.trading, args.reactions)
-    start, end = _utc(args.start), _utc(args.end)
+    start, end = args.start, args.end
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     prices = PriceBook.bundled(interval=args.interval)
@@ -217,8 +213,12 @@ def _write(
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("backtest", help="replay history through the flow and report performance")
-    p.add_argument("--start", default="2020-05-12", help="first instant (UTC, ISO)")
-    p.add_argument("--end", default="2025-09-19", help="end instant, exclusive (UTC, ISO)")
+    p.add_argument(
+        "--start", type=utc_instant, default="2020-05-12", help="first instant (UTC, ISO)"
+    )
+    p.add_argument(
+        "--end", type=utc_instant, default="2025-09-19", help="end instant, exclusive (UTC, ISO)"
+    )
     src = p.add_mutually_exclusive_group()
     src.add_argument("--news", action="append", help="NewsItem JSONL[.gz] (repeatable)")
     src.add_argument("--topic", help="Kafka topic to replay by time range (needs --brokers)")

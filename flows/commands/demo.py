@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -27,13 +27,10 @@ from connectors.marketdata.bars import PriceBook
 from connectors.marketdata.snapshots import BarsMarketData
 from connectors.replay import read_archives
 from flows.backtest import Costs, SimResult, compute_signals, simulate
+from flows.commands.args import utc_instant
 from flows.runtime import model_loader
 from flows.settings import FlowSettings, for_replay
 from records import DeadLetter, Signal, to_json
-
-
-def _utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def _write(path: Path, records: list[Any]) -> None:
@@ -45,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     settings = FlowSettings.load(args.config)
     trading = for_replay(settings.signal.trading, None)  # the table was learnt on this period
-    start, end = _utc(args.start), _utc(args.end)
+    start, end = args.start, args.end
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     batch = read_archives([args.news], start, end)
@@ -157,8 +154,10 @@ def _summary(
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="replay bundled real news through the flow, paper-trade it")
     p.add_argument("--news", type=Path, default=NEWS_ARCHIVE, help="NewsItem JSONL[.gz]")
-    p.add_argument("--start", default="2022-05-01", help="first day (UTC, ISO)")
-    p.add_argument("--end", default="2022-06-01", help="day after the last (UTC, ISO)")
+    p.add_argument("--start", type=utc_instant, default="2022-05-01", help="first day (UTC, ISO)")
+    p.add_argument(
+        "--end", type=utc_instant, default="2022-06-01", help="day after the last (UTC, ISO)"
+    )
     p.add_argument("--settle-days", type=int, default=2, help="days to let exits play out")
     p.add_argument("--out", default="out/demo", help="output folder")
     p.add_argument("--config", default=None, help="settings TOML (default flows/tradewire.toml)")

@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from connectors.marketdata.bars import PriceBook
 from connectors.venues.simulator.engine import EngineConfig
 from connectors.venues.simulator.exchange import ExchangeSimulator, RateLimit, ReplayClock
 from connectors.venues.simulator.server import LOOPBACK, serve
+from flows.commands.args import utc_instant
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--host", default=LOOPBACK, help="bind address (loopback only)")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--bars", choices=("1h", "5m"), default="1h")
-    p.add_argument("--start", default="2024-01-01T00:00:00+00:00", help="ISO market start time")
+    p.add_argument(
+        "--start",
+        type=utc_instant,
+        default="2024-01-01T00:00:00+00:00",
+        help="ISO market start time",
+    )
     p.add_argument("--speed", type=float, default=1.0, help="market seconds per wall second")
     p.add_argument("--balance", default="10000", help="starting USDT per account")
     p.add_argument("--taker-bps", default="5.5")
@@ -40,9 +45,7 @@ def run(args: argparse.Namespace) -> int:
     if args.host not in (LOOPBACK, "localhost", "::1"):
         log.error("refusing to bind %s: the simulator only listens on loopback", args.host)
         return 2
-    start = datetime.fromisoformat(args.start)
-    if start.tzinfo is None:
-        start = start.replace(tzinfo=UTC)
+    start = args.start
     key = os.environ.get("TRADEWIRE_SIM_API_KEY", "sim-key")
     secret = os.environ.get("TRADEWIRE_SIM_API_SECRET", "sim-secret")
     sim = ExchangeSimulator(

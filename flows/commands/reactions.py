@@ -11,10 +11,10 @@ from __future__ import annotations
 import argparse
 import functools
 import hashlib
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from flows.commands.args import utc_instant
 from models.reaction_table import ReactionArtefact, ReactionRow
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument(
         "--until",
-        type=_utc,
+        type=utc_instant,
         default=None,
         help="only returns complete by this UTC instant (ISO): a table a backtest starting "
         "then may use without learning from its own future",
@@ -48,14 +48,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--min-samples", type=int, default=20, help="rows with fewer events are shown dimmed"
     )
     parser.set_defaults(func=run)
-
-
-def _utc(text: str) -> datetime:
-    at = datetime.fromisoformat(text)
-    if at.tzinfo is None:
-        msg = f"{text!r} has no UTC offset"
-        raise argparse.ArgumentTypeError(msg)
-    return at.astimezone(UTC)
 
 
 @functools.cache

@@ -17,6 +17,7 @@ from rich.console import Console
 
 from connectors.kafka import Topics, ensure_topics
 from connectors.replay import read_archives
+from flows.commands.args import utc_instant
 from flows.commands.backtest import ARCHIVES
 from records import NewsItem, from_json
 
@@ -65,8 +66,8 @@ def load_topic(
 
 def run(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
-    start = datetime.fromisoformat(args.start).replace(tzinfo=UTC) if args.start else ALL_TIME[0]
-    end = datetime.fromisoformat(args.end).replace(tzinfo=UTC) if args.end else ALL_TIME[1]
+    start = args.start or ALL_TIME[0]
+    end = args.end or ALL_TIME[1]
     paths = [Path(p) for p in args.news] if args.news else list(ARCHIVES)
     n = load_topic(
         args.brokers, args.topic, paths, partitions=args.partitions, start=start, end=end
@@ -83,6 +84,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     load.add_argument("--topic", default=Topics().news_raw)
     load.add_argument("--news", action="append", help="NewsItem JSONL[.gz] (default: bundled)")
     load.add_argument("--partitions", type=int, default=3, help="if the topic must be created")
-    load.add_argument("--start", default=None, help="only items received from (UTC, ISO)")
-    load.add_argument("--end", default=None, help="only items received before (UTC, ISO)")
+    load.add_argument(
+        "--start", type=utc_instant, default=None, help="only items received from (UTC, ISO)"
+    )
+    load.add_argument(
+        "--end", type=utc_instant, default=None, help="only items received before (UTC, ISO)"
+    )
     load.set_defaults(func=run)
