@@ -8,6 +8,8 @@ NER layer (``models.ner``) turns the entries into matchers and applies the linki
 from __future__ import annotations
 
 import enum
+import hashlib
+import json
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -86,6 +88,15 @@ class Gazetteer:
     @property
     def tickers(self) -> frozenset[str]:
         return frozenset(e.ticker for e in self.entries if e.kind is Kind.ASSET and e.ticker)
+
+    @property
+    def fingerprint(self) -> str:
+        """Content hash of the entries: the features a model learnt from depend on them."""
+        rows = [
+            [e.canonical, e.kind.value, list(e.names), list(e.exact), e.ticker, e.symbol]
+            for e in self.entries
+        ]
+        return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:12]
 
 
 def _strings(raw: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:

@@ -46,6 +46,21 @@ _VENUE_AT_RISK = re.compile(
 """Words that make an item about a venue's security, solvency or an action against it."""
 
 _VENUE_PREPOSITIONS = frozenset({"on", "via", "through", "using", "from", "onto", "across"})
+_PEOPLE = frozenset(
+    {Kind.FED_OFFICIAL, Kind.POLITICIAN, Kind.REGULATOR_OFFICIAL, Kind.PUBLIC_FIGURE}
+)
+_TITLES = frozenset(
+    {
+        "fed", "fed's", "chair", "chairman", "chairwoman", "governor", "president", "vice",
+        "secretary", "treasury", "senator", "sen.", "rep.", "representative", "commissioner",
+        "minister", "prime", "former", "mr.", "mrs.", "ms.", "dr.", "'s", "’s", "the",
+    }
+)  # fmt: skip
+"""Words that may stand in one spaCy entity with a person's surname without naming someone else."""
+_COMPANY_SUFFIXES = frozenset(
+    {"co", "co.", "cos", "cos.", "inc", "inc.", "corp", "corp.", "llc", "ltd", "plc", "group"}
+)
+"""A surname followed by one of these is a company ("Williams Cos.")."""
 _CASHTAG = re.compile(r"(?<![\w$])\$([A-Z][A-Z0-9]{1,9})\b")
 
 
@@ -96,7 +111,10 @@ class EntityLinker:
             for matcher in (self._lower, self._exact)
             for match_id, start, end in matcher(doc)
         ]
-        gaz_spans = sorted(filter_spans(matches), key=lambda s: s.start)
+        gaz_spans = sorted(
+            (s for s in filter_spans(matches) if not self._someone_else(s)),
+            key=lambda s: s.start,
+        )
         taken = {i for s in gaz_spans for i in range(s.start, s.end)}
         at_risk = _VENUE_AT_RISK.search(doc.text) is not None
 
@@ -141,6 +159,34 @@ class EntityLinker:
             s for s in (self._gazetteer.symbol_for(t) for t in tickers) if s is not None
         )
         return Annotation(tuple(e for _, e in found), tickers, symbols, tuple(kinds))
+
+    def _someone_else(self, span: Span) -> bool:
+        """A lone surname that belongs to another name: "Jesse Powell", "Sherwin-Williams",
+        "Williams Cos.".
+
+        spaCy's own entity around the surname decides: if words before it in that entity are
+        neither titles nor the gazetteer person's own names, the mention is someone else. After
+        it only a company suffix counts: in title-case headlines spaCy runs the verb into the
+        entity ("Waller Backs").
+        """
+        entry = self._entries[int(span.label_)]
+        if entry.kind not in _PEOPLE or len(span) != 1:
+            return False
+        doc = span.doc
+        if (
+            span.start > 1
+            and doc[span.start - 1].text == "-"
+            and not doc[span.start - 2].whitespace_
+        ):
+            return True
+        if span.end < len(doc) and doc[span.end].lower_ in _COMPANY_SUFFIXES:
+            return True
+        own = {word for name in (*entry.names, *entry.exact) for word in name.lower().split()}
+        for ent in doc.ents:
+            if ent.start < span.start < ent.end:
+                before = {t.lower_ for t in doc[ent.start : span.start] if t.is_alpha}
+                return bool(before - own - _TITLES)
+        return False
 
     @staticmethod
     def _link(entry: Entry, span: Span, at_risk: bool) -> str | None:

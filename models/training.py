@@ -78,10 +78,20 @@ def library_versions() -> dict[str, str]:
 
 
 def version_name(
-    data_hash: str, seed: int, encoder_id: str, tuning: FinetuneConfig | None = None
+    data_hash: str,
+    seed: int,
+    encoder_id: str,
+    tuning: FinetuneConfig | None = None,
+    gazetteer: str | None = None,
 ) -> str:
-    """Content-derived: retraining the same inputs reproduces the same version."""
+    """Content-derived: retraining the same inputs reproduces the same version.
+
+    ``gazetteer`` is the gazetteer's fingerprint: the entity features come from it, so a
+    gazetteer edit makes a new version rather than new weights under an old name.
+    """
     recipe_parts: list[Any] = [data_hash, CONFIG, encoder_id]
+    if gazetteer is not None:
+        recipe_parts.append({"gazetteer": gazetteer})
     if tuning is not None:
         recipe_parts.append(tuning.to_dict())
     recipe = json.dumps(recipe_parts, sort_keys=True)
@@ -214,7 +224,9 @@ def _fit_and_save(
     }
     reference = analysed.embeddings if holdout is None else analysed.embeddings[holdout]
     drift = DriftReference.fit(EVENT_LABELS, unseen_labels, unseen_conf, reference)
-    version = version_name(data_hash, seed, encoder.encoder_id, tuning)
+    version = version_name(
+        data_hash, seed, encoder.encoder_id, tuning, linker.gazetteer.fingerprint
+    )
     metadata = {
         "training_data_sha256": data_hash,
         "training_files": sorted(p.name for p in data_dir.glob("*.jsonl")),
@@ -228,6 +240,7 @@ def _fit_and_save(
         if holdout is None
         else f"validation slice of the training split ({int(holdout.sum())} rows)",
         "encoder_id": encoder.encoder_id,
+        "gazetteer_sha256": linker.gazetteer.fingerprint,
         "libraries": library_versions(),
         "metrics": {
             "held_out_event_type": event_report.to_dict(),

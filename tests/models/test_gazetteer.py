@@ -37,3 +37,11 @@ def test_symbols_default_to_usdt_pairs_and_usdt_has_none() -> None:
 def test_malformed_entries_are_refused(doc: dict[str, object], message: str) -> None:
     with pytest.raises(GazetteerError, match=message):
         gazetteer.parse(doc)
+
+
+def test_fingerprint_follows_the_entries_not_the_object() -> None:
+    doc = {"asset": [{"ticker": "BTC", "names": ["bitcoin"]}]}
+    same = gazetteer.parse(doc).fingerprint
+    assert gazetteer.parse(doc).fingerprint == same
+    more = {"asset": [{"ticker": "BTC", "names": ["bitcoin", "xbt"]}]}
+    assert gazetteer.parse(more).fingerprint != same

@@ -189,3 +189,10 @@ def test_router_watches_the_primary_for_drift(trained: Trained) -> None:
     router.predict_batch(HEADLINES)
     assert drift.last is not None
     assert drift.last.n == len(HEADLINES)
+
+
+def test_a_gazetteer_edit_makes_a_new_version() -> None:
+    """Entity features come from the gazetteer: new entries must not hide under an old name."""
+    before = training.version_name("data", 7, "enc", None, "gaz-a")
+    assert training.version_name("data", 7, "enc", None, "gaz-a") == before
+    assert training.version_name("data", 7, "enc", None, "gaz-b") != before

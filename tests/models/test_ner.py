@@ -93,6 +93,29 @@ def test_authorities_officials_and_people_are_labelled(linker: EntityLinker) -> 
     assert labels(one(linker, "ECB raises rates by 50bp"))["ECB"] == "CENTRAL_BANK"
 
 
+@pytest.mark.parametrize(
+    ("text", "person", "label"),
+    [
+        ("Kraken Founder Jesse Powell Says the Bull Market Is Near", "Jesse Powell", "PERSON"),
+        ("Video of Serena Williams Dancing", "Serena Williams Dancing", "PERSON"),
+        ("Sherwin-Williams cut from Conviction Buy at Goldman", "Sherwin-Williams", "ORG"),
+        ("Warren Buffett calls bitcoin rat poison", "Warren Buffett", "PUBLIC_FIGURE"),
+        ("Yellen says stablecoins need rules", "Janet Yellen", "POLITICIAN"),
+        ("Waller Backs 25bp Cut", "Christopher Waller", "FED_OFFICIAL"),
+        ("Fed's Williams says inflation is too high", "John Williams", "FED_OFFICIAL"),
+        ("Powell Says More Hikes May Be Needed", "Jerome Powell", "FED_OFFICIAL"),
+    ],
+)
+def test_a_surname_inside_another_name_is_not_the_gazetteer_person(
+    linker: EntityLinker, text: str, person: str, label: str
+) -> None:
+    assert labels(one(linker, text))[person] == label
+
+
+def test_a_surname_before_a_company_suffix_is_a_company(linker: EntityLinker) -> None:
+    assert "FED_OFFICIAL" not in labels(one(linker, "Williams Cos. initiated as buy")).values()
+
+
 def test_entity_offsets_point_at_the_mention(linker: EntityLinker) -> None:
     text = "Grayscale says Ethereum upgrade is on track"
     for entity in one(linker, text).entities:
