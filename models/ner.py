@@ -51,11 +51,11 @@ _PEOPLE = frozenset(
 )
 _TITLES = frozenset(
     {
-        "fed", "fed's", "chair", "chairman", "chairwoman", "governor", "president", "vice",
-        "secretary", "treasury", "senator", "sen.", "rep.", "representative", "commissioner",
-        "minister", "prime", "former", "mr.", "mrs.", "ms.", "dr.", "'s", "’s", "the",
+        *("fed", "chair", "chairman", "chairwoman", "governor", "president", "vice", "former"),
+        *("secretary", "treasury", "senator", "representative", "commissioner", "minister"),
+        *("prime", "the"),
     }
-)  # fmt: skip
+)
 """Words that may stand in one spaCy entity with a person's surname without naming someone else."""
 _COMPANY_SUFFIXES = frozenset(
     {"co", "co.", "cos", "cos.", "inc", "inc.", "corp", "corp.", "llc", "ltd", "plc", "group"}
