@@ -46,6 +46,7 @@ class ConstantPrediction:
     event_type: EventType = EventType.OTHER
     event_confidence: float = 0.5
     sentiment: Sentiment = Sentiment.NEUTRAL
+    sentiment_confidence: float = 0.5
     assets: tuple[str, ...] = ()
     entities: tuple[()] = ()
     model_version: str = "constant"

@@ -22,6 +22,8 @@ class Prediction(Protocol):
     @property
     def sentiment(self) -> Sentiment: ...
     @property
+    def sentiment_confidence(self) -> float: ...
+    @property
     def assets(self) -> tuple[str, ...]: ...
     @property
     def entities(self) -> tuple[Entity, ...]: ...
@@ -54,6 +56,7 @@ def build_signal(story: StoryItem, pred: Prediction, reliability: Mapping[str, f
         assets=pred.assets,
         entities=pred.entities,
         model_confidence=pred.event_confidence,
+        sentiment_confidence=pred.sentiment_confidence,
         confidence=combine(
             pred.event_confidence,
             source_reliability(item.source, reliability),

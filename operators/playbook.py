@@ -56,6 +56,9 @@ class Playbook(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     take_profit: ExitSpec | None = None
     hold_seconds: int | None = None
     min_confidence: float = 0.0
+    min_sentiment_confidence: float = 0.0
+    """Floor on the model's calibrated sentiment probability: the side comes from the
+    sentiment, so a coin-flip sentiment is a coin-flip side."""
     assets: tuple[str, ...] = ("*",)
     """Assets this playbook may trade; ``"*"`` means any asset with a symbol."""
     use_proxy: bool = False
@@ -66,9 +69,10 @@ class Playbook(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         if self.hold_seconds is not None and self.hold_seconds <= 0:
             msg = "hold_seconds must be > 0"
             raise ValueError(msg)
-        if not 0.0 <= self.min_confidence <= 1.0:
-            msg = "min_confidence must be within [0, 1]"
-            raise ValueError(msg)
+        for name in ("min_confidence", "min_sentiment_confidence"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                msg = f"{name} must be within [0, 1]"
+                raise ValueError(msg)
         if self.max_orders < 1:
             msg = "max_orders must be >= 1"
             raise ValueError(msg)
@@ -219,7 +223,7 @@ def propose_orders(
         )
         reason = (
             f"{signal.event_type.value} {signal.sentiment.value} "
-            f"conf={signal.confidence:.2f} on {asset}{via}"
+            f"conf={signal.confidence:.2f}{_sentiment_conf(signal)} on {asset}{via}"
         )
         if reaction is not None:
             usual = f"{reaction.baseline:.2%}" if reaction.baseline is not None else "unknown"
@@ -249,6 +253,8 @@ def propose_orders(
                 hold_seconds=pb.hold_seconds,
                 confidence=signal.confidence,
                 min_confidence=pb.min_confidence,
+                sentiment_confidence=signal.sentiment_confidence,
+                min_sentiment_confidence=pb.min_sentiment_confidence,
                 reference_price=ref,
                 atr=atr,
                 price_as_of=snap.as_of if snap else None,
@@ -261,6 +267,11 @@ def propose_orders(
             )
         )
     return orders
+
+
+def _sentiment_conf(signal: Signal) -> str:
+    conf = signal.sentiment_confidence
+    return "" if conf is None else f" sentiment_conf={conf:.2f}"
 
 
 def _exits(

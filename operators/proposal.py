@@ -50,6 +50,10 @@ class ProposedOrder(Record, frozen=True, kw_only=True):
     confidence: float
     min_confidence: float = 0.0
     """The playbook's own threshold; the engine applies the stricter of it and its own."""
+    sentiment_confidence: float | None = None
+    """The model's calibrated probability of the sentiment that chose the side."""
+    min_sentiment_confidence: float = 0.0
+    """The playbook's floor on ``sentiment_confidence`` (a None confidence fails a floor > 0)."""
     reference_price: Decimal | None
     atr: Decimal | None
     price_as_of: UtcDatetime | None

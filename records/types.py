@@ -145,6 +145,8 @@ class Signal(Record, frozen=True, kw_only=True):
     entities: tuple[Entity, ...] = ()
     model_confidence: float
     """Calibrated probability of the predicted event type, from the model alone."""
+    sentiment_confidence: float | None = None
+    """Calibrated probability of the predicted sentiment (None: recorded before it was kept)."""
     confidence: float
     """Model confidence combined with source reliability and corroboration."""
     corroboration: int = 1

@@ -17,6 +17,7 @@ class ScriptedPrediction:
     assets: tuple[str, ...]
     entities: tuple[Entity, ...] = ()
     model_version: str = "scripted-1"
+    sentiment_confidence: float = 0.9
 
 
 class ScriptedPredictor:

@@ -185,6 +185,12 @@ class RiskEngine:
         need = max(cfg.min_confidence, p.min_confidence)
         if p.confidence < need:
             raise _RefusedError("min_confidence", f"confidence {p.confidence:.3f} < {need:.3f}")
+        floor = p.min_sentiment_confidence
+        if floor > 0 and (p.sentiment_confidence is None or p.sentiment_confidence < floor):
+            got = "unknown" if p.sentiment_confidence is None else f"{p.sentiment_confidence:.3f}"
+            raise _RefusedError(
+                "min_sentiment_confidence", f"sentiment confidence {got} < {floor:.3f}"
+            )
         until = state.cooldowns.get((p.asset, p.event_type.value))
         if until is not None and now < until:
             raise _RefusedError(

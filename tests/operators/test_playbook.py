@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from operators.market import MarketSnapshot
@@ -45,6 +46,7 @@ def signal(
         sentiment=sentiment,
         assets=assets,
         model_confidence=conf,
+        sentiment_confidence=0.8,
         confidence=conf,
         model_version="m1",
         published_at=T - timedelta(seconds=5),
@@ -86,6 +88,25 @@ def test_negative_hack_sells_at_market_with_atr_exits(cfg: PlaybookConfig) -> No
     assert (order.min_confidence, order.confidence) == (0.6, 0.9)
     assert order.created_at == T
     assert order.market_data_issue is None
+
+
+def test_the_sentiment_confidence_and_its_floor_travel_with_the_order(
+    cfg: PlaybookConfig,
+) -> None:
+    sig = msgspec.structs.replace(
+        signal(EventType.HACK, Sentiment.NEGATIVE, ("ETH",)), sentiment_confidence=0.47
+    )
+    (order,) = propose_orders(sig, cfg, MARKET)
+    assert (order.sentiment_confidence, order.min_sentiment_confidence) == (0.47, 0.6)
+    assert "sentiment_conf=0.47" in order.reason
+
+
+def test_a_sentiment_floor_outside_zero_one_is_refused() -> None:
+    text = TOML.read_text().replace(
+        "min_sentiment_confidence = 0.6", "min_sentiment_confidence = 1.5", 1
+    )
+    with pytest.raises(ConfigError, match="min_sentiment_confidence must be within"):
+        parse_playbook_config(text)
 
 
 def test_positive_hack_and_neutral_sentiment_do_not_trade(cfg: PlaybookConfig) -> None:

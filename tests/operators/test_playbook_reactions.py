@@ -78,6 +78,7 @@ def signal(event: EventType, assets: tuple[str, ...], sentiment: Sentiment) -> S
         sentiment=sentiment,
         assets=assets,
         model_confidence=0.9,
+        sentiment_confidence=0.8,
         confidence=0.9,
         model_version="m1",
         published_at=T - timedelta(seconds=5),

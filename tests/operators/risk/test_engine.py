@@ -220,6 +220,24 @@ def test_min_confidence_playbook_is_stricter() -> None:
     assert rejection(out).reason == "confidence 0.600 < 0.700"
 
 
+def test_playbook_sentiment_floor_refuses_a_coin_flip_side() -> None:
+    _, out = run([proposal(sentiment_confidence=0.47, min_sentiment_confidence=0.6)])
+    got = rejection(out)
+    assert (got.rule, got.reason) == (
+        "min_sentiment_confidence",
+        "sentiment confidence 0.470 < 0.600",
+    )
+    _, out = run([proposal("b", sentiment_confidence=0.61, min_sentiment_confidence=0.6)])
+    assert isinstance(out[-1], OrderIntent)
+
+
+def test_an_unknown_sentiment_confidence_passes_only_without_a_floor() -> None:
+    _, out = run([proposal(min_sentiment_confidence=0.6)])
+    assert rejection(out).reason == "sentiment confidence unknown < 0.600"
+    _, out = run([proposal("b")])
+    assert isinstance(out[-1], OrderIntent)
+
+
 def test_cooldown_per_asset_and_event_type() -> None:
     state, out = run([proposal("a"), proposal("b", seconds=100)])
     got = rejection(out)

@@ -30,6 +30,7 @@ def test_hack_on_btc_becomes_a_sized_sell_intent() -> None:
         sentiment=Sentiment.NEGATIVE,
         assets=("BTC",),
         model_confidence=0.9,
+        sentiment_confidence=0.8,
         confidence=0.9,
         model_version="m1",
         published_at=received - timedelta(seconds=3),
