@@ -1,7 +1,8 @@
 """``tradewire classify``: JSON lines in, one prediction per line out. A stable interface.
 
 Input lines: ``{"id", "text", "source"?, "published_at"?}``. Output lines: ``{"id",
-"event_type", "sentiment", "assets", "confidence", "entities", "model_version"}``, in input order.
+"event_type", "sentiment", "assets", "confidence", "sentiment_confidence", "entities",
+"model_version"}``, in input order (``confidence`` is the event type's calibrated probability).
 A line that cannot be read yields ``{"id", "error"}`` in its place, so outputs stay aligned.
 """
 
@@ -51,6 +52,7 @@ def result_line(ident: str | int, pred: Prediction) -> dict[str, Any]:
         "sentiment": pred.sentiment.value,
         "assets": list(pred.assets),
         "confidence": round(pred.event_confidence, 4),
+        "sentiment_confidence": round(pred.sentiment_confidence, 4),
         "entities": [
             {"text": e.text, "label": e.label, "ticker": e.ticker, "start": e.start, "end": e.end}
             for e in pred.entities

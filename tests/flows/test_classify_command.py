@@ -30,6 +30,7 @@ def test_one_output_line_per_input_in_order_with_errors_in_place() -> None:
         "sentiment",
         "assets",
         "confidence",
+        "sentiment_confidence",
         "entities",
         "model_version",
     }
