@@ -84,6 +84,11 @@ class EntityLinker:
         self._entries: list[Entry] = list(gazetteer.entries)
         self._lower = PhraseMatcher(nlp.vocab, attr="LOWER")
         self._exact = PhraseMatcher(nlp.vocab, attr="ORTH")
+        self._own_words = [
+            frozenset(w for name in (*e.names, *e.exact) for w in name.lower().split())
+            for e in self._entries
+        ]
+        """Each entry's own name words: a first name before its surname is still that person."""
         for i, entry in enumerate(self._entries):
             key = str(i)
             if entry.names:
@@ -169,8 +174,8 @@ class EntityLinker:
         it only a company suffix counts: in title-case headlines spaCy runs the verb into the
         entity ("Waller Backs").
         """
-        entry = self._entries[int(span.label_)]
-        if entry.kind not in _PEOPLE or len(span) != 1:
+        index = int(span.label_)
+        if self._entries[index].kind not in _PEOPLE or len(span) != 1:
             return False
         doc = span.doc
         if (
@@ -181,11 +186,10 @@ class EntityLinker:
             return True
         if span.end < len(doc) and doc[span.end].lower_ in _COMPANY_SUFFIXES:
             return True
-        own = {word for name in (*entry.names, *entry.exact) for word in name.lower().split()}
         for ent in doc.ents:
             if ent.start < span.start < ent.end:
                 before = {t.lower_ for t in doc[ent.start : span.start] if t.is_alpha}
-                return bool(before - own - _TITLES)
+                return bool(before - self._own_words[index] - _TITLES)
         return False
 
     @staticmethod

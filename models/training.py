@@ -81,17 +81,15 @@ def version_name(
     data_hash: str,
     seed: int,
     encoder_id: str,
+    gazetteer: str,
     tuning: FinetuneConfig | None = None,
-    gazetteer: str | None = None,
 ) -> str:
     """Content-derived: retraining the same inputs reproduces the same version.
 
     ``gazetteer`` is the gazetteer's fingerprint: the entity features come from it, so a
     gazetteer edit makes a new version rather than new weights under an old name.
     """
-    recipe_parts: list[Any] = [data_hash, CONFIG, encoder_id]
-    if gazetteer is not None:
-        recipe_parts.append({"gazetteer": gazetteer})
+    recipe_parts: list[Any] = [data_hash, CONFIG, encoder_id, {"gazetteer": gazetteer}]
     if tuning is not None:
         recipe_parts.append(tuning.to_dict())
     recipe = json.dumps(recipe_parts, sort_keys=True)
@@ -225,7 +223,7 @@ def _fit_and_save(
     reference = analysed.embeddings if holdout is None else analysed.embeddings[holdout]
     drift = DriftReference.fit(EVENT_LABELS, unseen_labels, unseen_conf, reference)
     version = version_name(
-        data_hash, seed, encoder.encoder_id, tuning, linker.gazetteer.fingerprint
+        data_hash, seed, encoder.encoder_id, linker.gazetteer.fingerprint, tuning
     )
     metadata = {
         "training_data_sha256": data_hash,

@@ -193,6 +193,6 @@ def test_router_watches_the_primary_for_drift(trained: Trained) -> None:
 
 def test_a_gazetteer_edit_makes_a_new_version() -> None:
     """Entity features come from the gazetteer: new entries must not hide under an old name."""
-    before = training.version_name("data", 7, "enc", None, "gaz-a")
-    assert training.version_name("data", 7, "enc", None, "gaz-a") == before
-    assert training.version_name("data", 7, "enc", None, "gaz-b") != before
+    before = training.version_name("data", 7, "enc", "gaz-a")
+    assert training.version_name("data", 7, "enc", "gaz-a") == before
+    assert training.version_name("data", 7, "enc", "gaz-b") != before

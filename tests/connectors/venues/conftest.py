@@ -75,3 +75,15 @@ def _intent(cid: str, venue: Venue, market: Market = Market.LINEAR, **kw: Any) -
 @pytest.fixture
 def make_intent() -> IntentFactory:
     return _intent
+
+
+def then_market_moves(sim: LocalSimulator, call: Callable[..., Any]) -> Callable[..., Any]:
+    """``call``, after which the simulated market moves one bar: an order placed by it can fill
+    before the adapter's first look at it."""
+
+    def wrapped(**params: Any) -> Any:
+        out = call(**params)
+        sim.advance(1)
+        return out
+
+    return wrapped

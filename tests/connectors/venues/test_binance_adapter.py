@@ -22,6 +22,7 @@ from records import (
     TimeInForce,
     Venue,
 )
+from tests.connectors.venues.conftest import then_market_moves
 
 pytestmark = pytest.mark.integration
 
@@ -63,14 +64,7 @@ def test_order_filled_before_the_first_look_still_reports_its_fill(
 ) -> None:
     """A market order can fill between placement and the status query that follows it."""
     client = adapter(sim)
-    create = client.client.create_order
-
-    def create_then_market_moves(**params: object) -> object:
-        out = create(**params)
-        sim.advance(1)
-        return out
-
-    client.client.create_order = create_then_market_moves
+    client.client.create_order = then_market_moves(sim, client.client.create_order)
     update = client.submit(
         make_intent("bn-fast", Venue.BINANCE, market=Market.SPOT, quantity=Decimal("0.001"))
     )

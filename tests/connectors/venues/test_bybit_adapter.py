@@ -22,6 +22,7 @@ from records import (
     TimeInForce,
     Venue,
 )
+from tests.connectors.venues.conftest import then_market_moves
 
 pytestmark = pytest.mark.integration
 
@@ -67,14 +68,7 @@ def test_order_filled_before_the_first_look_still_reports_its_fill(
 ) -> None:
     """A market order can fill between placement and the status query that follows it."""
     client = adapter(sim)
-    place = client.session.place_order
-
-    def place_then_market_moves(**params: object) -> object:
-        out = place(**params)
-        sim.advance(1)
-        return out
-
-    client.session.place_order = place_then_market_moves
+    client.session.place_order = then_market_moves(sim, client.session.place_order)
     update = client.submit(make_intent("bb-fast", Venue.BYBIT, quantity=Decimal("0.01")))
     assert update.status is OrderStatus.FILLED
     events = client.poll_updates()
