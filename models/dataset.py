@@ -61,6 +61,21 @@ def is_validation(text: str) -> bool:
     return TEST_PERCENT <= _bucket(text) < TEST_PERCENT + VALIDATION_PERCENT
 
 
+def in_learning_subset(text: str, fraction: float) -> bool:
+    """Whether a row takes part when training on ``fraction`` of the training split.
+
+    Test rows always do, so every fraction is scored on the same held-out split. Training rows
+    are drawn by a second hash of the normalised text, independent of the split buckets (the
+    validation slice keeps its share), and nested: a row kept at 0.25 is kept at 0.5.
+    """
+    if not 0.0 < fraction <= 1.0:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+    if is_test(text):
+        return True
+    digest = hashlib.sha256(b"learning-curve:" + normalise(text).encode()).hexdigest()
+    return int(digest[:8], 16) / 0x1_0000_0000 < fraction
+
+
 def _published_at(value: object) -> datetime | None:
     """Parse an ISO instant with its offset; date-only values give None, naive times refuse."""
     if value is None or value == "":

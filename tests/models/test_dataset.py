@@ -38,3 +38,19 @@ def test_content_hash_changes_with_a_label() -> None:
     assert dataset.content_hash([replace(first, sentiment=other), *rows[1:]]) != (
         dataset.content_hash(rows)
     )
+
+
+def test_learning_subsets_keep_the_test_split_and_nest() -> None:
+    texts = [e.text for e in dataset.load_labelled()]
+    train = [t for t in texts if not dataset.is_test(t)]
+    quarter = {t for t in train if dataset.in_learning_subset(t, 0.25)}
+    half = {t for t in train if dataset.in_learning_subset(t, 0.5)}
+    assert quarter < half
+    assert 0.45 < len(half) / len(train) < 0.55
+    assert all(dataset.in_learning_subset(t, 0.01) for t in texts if dataset.is_test(t))
+    assert all(dataset.in_learning_subset(t, 1.0) for t in texts)
+    # the validation slice keeps its share of the smaller training set
+    share = sum(dataset.is_validation(t) for t in half) / len(half)
+    assert abs(share - sum(dataset.is_validation(t) for t in train) / len(train)) < 0.03
+    with pytest.raises(ValueError, match="fraction"):
+        dataset.in_learning_subset(texts[0], 0.0)
