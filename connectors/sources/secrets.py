@@ -43,3 +43,16 @@ def secret_from_env(
     if not value:
         raise MissingSecretError(env_name, purpose)
     return Secret(value)
+
+
+def header_secrets(
+    headers_env: Mapping[str, str], owner: str, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Request headers whose values live in the environment (``{header: variable name}``).
+
+    Revealed here because they go on the wire; a missing variable names the header and its owner.
+    """
+    return {
+        header: secret_from_env(env, f"{header} header of {owner}", environ).reveal()
+        for header, env in headers_env.items()
+    }

@@ -19,7 +19,7 @@ from connectors.sources.backoff import ExponentialBackoff, retry_after_seconds
 from connectors.sources.config import JsonFields, SseStream
 from connectors.sources.jsonmap import dead_letter, map_message
 from connectors.sources.runtime import AsyncPartition, Emitter, SourceItem
-from connectors.sources.secrets import secret_from_env
+from connectors.sources.secrets import header_secrets
 from connectors.sources.seen import SeenIds
 from records import Clock, NewsItem
 
@@ -280,10 +280,7 @@ class SseSource(FixedPartitionedSource[SourceItem, SseState]):
         self, step_id: str, for_part: str, resume_state: SseState | None
     ) -> AsyncPartition[SseState]:
         spec = self._specs[for_part]
-        headers = {
-            header: secret_from_env(env, f"{header} header of SSE stream {spec.name!r}").reveal()
-            for header, env in spec.headers_env.items()
-        }
+        headers = header_secrets(spec.headers_env, f"SSE stream {spec.name!r}")
         reader = _Reader(spec, self._clock, self._once, headers)
         return AsyncPartition(
             spec.name,

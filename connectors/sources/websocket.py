@@ -23,7 +23,7 @@ from connectors.sources.backoff import ExponentialBackoff
 from connectors.sources.config import JsonFields, WebSocketStream
 from connectors.sources.jsonmap import dead_letter, decode_json, iter_items, lookup, map_message
 from connectors.sources.runtime import AsyncPartition, Emitter, SourceItem
-from connectors.sources.secrets import secret_from_env
+from connectors.sources.secrets import header_secrets
 from connectors.sources.seen import SeenIds
 from records import Clock, NewsItem
 
@@ -233,10 +233,7 @@ class WebSocketSource(FixedPartitionedSource[SourceItem, WsState]):
         self, step_id: str, for_part: str, resume_state: WsState | None
     ) -> AsyncPartition[WsState]:
         spec = self._specs[for_part]
-        headers = {
-            header: secret_from_env(env, f"{header} header of websocket {spec.name!r}").reveal()
-            for header, env in spec.headers_env.items()
-        }
+        headers = header_secrets(spec.headers_env, f"websocket {spec.name!r}")
         reader = _Reader(spec, self._clock, self._once, headers)
         return AsyncPartition(
             spec.name,

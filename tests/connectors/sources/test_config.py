@@ -8,7 +8,7 @@ import pytest
 
 from connectors.sources.config import ConfigError, load_config, parse_config
 from connectors.sources.registry import build_sources
-from connectors.sources.secrets import MissingSecretError, secret_from_env
+from connectors.sources.secrets import MissingSecretError, header_secrets, secret_from_env
 from records import SystemClock
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "flows" / "sources.example.toml"
@@ -45,3 +45,12 @@ def test_secrets_are_masked_and_missing_ones_named() -> None:
     assert secret.reveal() == "hunter2"
     with pytest.raises(MissingSecretError, match="environment variable K must be set"):
         secret_from_env("K", "test", {})
+
+
+def test_header_secrets_come_from_the_environment_and_name_a_missing_one() -> None:
+    env = {"TW_TOKEN": "hunter2"}
+    headers = {"Authorization": "TW_TOKEN"}
+    assert header_secrets(headers, "SSE stream 'wire'", env) == {"Authorization": "hunter2"}
+    assert header_secrets({}, "SSE stream 'wire'", {}) == {}
+    with pytest.raises(MissingSecretError, match=r"TW_TOKEN must be set \(Authorization header of"):
+        header_secrets(headers, "SSE stream 'wire'", {})
