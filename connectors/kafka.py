@@ -18,7 +18,16 @@ from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-def
 
 from operators.normalise import RawMessage
 from operators.risk import AccountFill, AccountOrderUpdate
-from records import DeadLetter, Fill, OrderIntent, OrderUpdate, RiskRejection, Signal, to_json
+from records import (
+    DeadLetter,
+    Fill,
+    NewsItem,
+    OrderIntent,
+    OrderUpdate,
+    RiskRejection,
+    Signal,
+    to_json,
+)
 
 NO_ASSET_KEY = b"_none"
 
@@ -79,6 +88,13 @@ def asset_key(assets: Iterable[str]) -> bytes:
     for asset in assets:
         return asset.encode()
     return NO_ASSET_KEY
+
+
+def news_message(item: NewsItem) -> KafkaSinkMessage[bytes, bytes]:
+    """``news.raw`` as ``tradewire topics load`` writes it: keyed ``source:id``, stamped with
+    ``received_at``, so replays by time read live and archived news alike."""
+    stamp = int(item.received_at.timestamp() * 1000)
+    return KafkaSinkMessage(key=item.key.encode(), value=to_json(item), timestamp=stamp)
 
 
 def signal_message(signal: Signal) -> KafkaSinkMessage[bytes, bytes]:

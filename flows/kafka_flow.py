@@ -56,15 +56,16 @@ class KafkaSettings:
         topics = Topics(*(prefix + name for name in base.all()))
         return cls(brokers=tuple(b.strip() for b in brokers.split(",")), topics=topics)
 
+    def sink(self, topic: str) -> KafkaSink:
+        """An idempotent producer to ``topic``: a retried send is never written twice."""
+        extra = {"enable.idempotence": "true", **self.producer_config}
+        return KafkaSink(list(self.brokers), topic, add_config=dict(self.client_config) | extra)
+
 
 def build(kafka: KafkaSettings, deps: SignalFlowDeps, settings: FlowSettings) -> Dataflow:
     brokers = list(kafka.brokers)
     conf = dict(kafka.client_config)
-
-    def sink(topic: str) -> KafkaSink:
-        extra = {"enable.idempotence": "true", **kafka.producer_config}
-        return KafkaSink(brokers, topic, add_config=conf | extra)
-
+    sink = kafka.sink
     source = KafkaSource(
         brokers, [kafka.topics.news_raw], tail=kafka.tail, add_config=conf, raise_on_errors=False
     )

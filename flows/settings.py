@@ -17,6 +17,8 @@ from operators.playbook import parse_playbook_config
 from operators.risk import parse_risk_config
 
 DEFAULT_PATH = Path(__file__).with_name("tradewire.toml")
+DEFAULT_TRADING_PATH = Path(__file__).with_name("playbooks.toml")
+"""The shipped playbooks and risk limits, for a settings file without ``[trading] config``."""
 
 
 def load_trading(path: str | Path) -> TradingConfig:
@@ -49,7 +51,8 @@ class FlowSettings:
         if bad:
             msg = f"source_reliability must be probabilities in [0, 1]: {bad}"
             raise ValueError(msg)
-        trading_path = base / str(raw.get("trading", {}).get("config", "playbooks.toml"))
+        named = raw.get("trading", {}).get("config")
+        trading_path = base / str(named) if named else DEFAULT_TRADING_PATH
         return cls(
             signal=SignalFlowConfig(
                 trading=load_trading(trading_path),

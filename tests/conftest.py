@@ -6,11 +6,14 @@ import socket
 import subprocess
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 import pytest
+from confluent_kafka import Consumer, TopicPartition
 
 POSTGRES_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 
@@ -86,3 +89,32 @@ def pg_schema(pg_conn: psycopg.Connection[Any]) -> Iterator[str]:
     pg_conn.execute(
         psycopg.sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(psycopg.sql.Identifier(name))
     )
+
+
+@dataclass(frozen=True)
+class Record:
+    key: bytes | None
+    value: bytes
+    timestamp_ms: int
+
+
+def drain_topic(brokers: str, topic: str, partitions: int) -> dict[int, list[Record]]:
+    """Every record now in ``topic``, per partition, in offset order (errors fail the test)."""
+    consumer = Consumer(
+        {"bootstrap.servers": brokers, "group.id": f"t-{uuid.uuid4()}", "enable.auto.commit": False}
+    )
+    out: dict[int, list[Record]] = defaultdict(list)
+    try:
+        for p in range(partitions):
+            lo, hi = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+            if hi <= lo:
+                continue
+            consumer.assign([TopicPartition(topic, p, lo)])
+            while len(out[p]) < hi - lo:
+                msg = consumer.poll(5)
+                assert msg is not None, f"timed out reading {topic}/{p}"
+                assert msg.error() is None, msg.error()
+                out[p].append(Record(msg.key(), msg.value() or b"", msg.timestamp()[1]))
+    finally:
+        consumer.close()
+    return out

@@ -13,17 +13,15 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
-from bytewax import operators as op
-from bytewax.dataflow import Dataflow
-from bytewax.inputs import Source
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 from bytewax.testing import run_main
 
 from connectors.sources.config import ConfigError, load_config
 from connectors.sources.registry import build_sources
-from connectors.sources.runtime import SourceItem
 from connectors.sources.secrets import MissingSecretError
-from records import DeadLetter, NewsItem, SystemClock, to_json
+from flows.ingest_flow import get_flow
+from flows.signal_flow import Output
+from records import DeadLetter, SystemClock, to_json
 
 log = logging.getLogger(__name__)
 
@@ -64,21 +62,6 @@ class LogDeadLetterSink(DynamicSink[DeadLetter]):
         return _LogDeadLetters()
 
 
-def build_ingest_flow(
-    sources: dict[str, Source[SourceItem]],
-    items_sink: DynamicSink[Any],
-    dlq_sink: DynamicSink[Any],
-) -> Dataflow:
-    """All sources merged, items and dead letters split to their own sinks."""
-    flow = Dataflow("tradewire_ingest")
-    streams = [op.input(f"in_{name}", flow, source) for name, source in sources.items()]
-    merged = op.merge("merge", *streams)
-    split = op.branch("split", merged, lambda x: isinstance(x, NewsItem))
-    op.output("items", split.trues, items_sink)
-    op.output("dead_letters", split.falses, dlq_sink)
-    return flow
-
-
 def _run(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
@@ -93,7 +76,7 @@ def _run(args: argparse.Namespace) -> int:
     dlq_file = Path(args.dlq).open("ab") if args.dlq else None  # noqa: SIM115
     dlq_sink: DynamicSink[Any] = JsonLinesSink(dlq_file) if dlq_file else LogDeadLetterSink()
     try:
-        run_main(build_ingest_flow(sources, JsonLinesSink(out), dlq_sink))
+        run_main(get_flow(sources, Output(JsonLinesSink(out)), Output(dlq_sink)))
     except MissingSecretError as exc:
         print(f"tradewire ingest: {exc}", file=sys.stderr)
         return 2

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from bytewax.testing import run_main
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 
 from connectors.kafka import Topics, ensure_topics
 from connectors.marketdata.bars import PriceBook
@@ -17,32 +17,11 @@ from flows.kafka_flow import KafkaSettings, build
 from flows.settings import FlowSettings
 from flows.signal_flow import SignalFlowDeps
 from records import DeadLetter, ManualClock, Signal, from_json
-from tests.conftest import TANSU_PRODUCER_CONFIG
+from tests.conftest import TANSU_PRODUCER_CONFIG, drain_topic
 from tests.doubles import ScriptedPredictor, news_bytes
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2022, 5, 9, 12, tzinfo=UTC)
-
-
-def _drain(brokers: str, topic: str, partitions: int) -> dict[int, list[bytes]]:
-    consumer = Consumer(
-        {"bootstrap.servers": brokers, "group.id": f"t-{uuid.uuid4()}", "enable.auto.commit": False}
-    )
-    out: dict[int, list[bytes]] = defaultdict(list)
-    try:
-        for p in range(partitions):
-            lo, hi = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
-            if hi <= lo:
-                continue
-            consumer.assign([TopicPartition(topic, p, lo)])
-            while len(out[p]) < hi - lo:
-                msg = consumer.poll(5)
-                assert msg is not None, f"timed out reading {topic}/{p}"
-                assert msg.error() is None, msg.error()
-                out[p].append(msg.value() or b"")
-    finally:
-        consumer.close()
-    return out
 
 
 def test_flow_reads_news_raw_and_writes_keyed_signals_and_dlq(tansu: str) -> None:
@@ -83,8 +62,8 @@ def test_flow_reads_news_raw_and_writes_keyed_signals_and_dlq(tansu: str) -> Non
     )
     run_main(flow)
 
-    signal_parts = _drain(tansu, topics.signals, 3)
-    signals = {p: [from_json(v, Signal) for v in vs] for p, vs in signal_parts.items()}
+    signal_parts = drain_topic(tansu, topics.signals, 3)
+    signals = {p: [from_json(m.value, Signal) for m in ms] for p, ms in signal_parts.items()}
     assert sum(len(v) for v in signals.values()) == 12
     partitions_of = defaultdict(set)
     for p, sigs in signals.items():
@@ -92,7 +71,8 @@ def test_flow_reads_news_raw_and_writes_keyed_signals_and_dlq(tansu: str) -> Non
             partitions_of[s.assets[0]].add(p)
     assert {a: len(ps) for a, ps in partitions_of.items()} == {"BTC": 1, "ETH": 1}
 
-    dead = [from_json(v, DeadLetter) for vs in _drain(tansu, topics.dlq, 3).values() for v in vs]
+    dlq = drain_topic(tansu, topics.dlq, 3)
+    dead = [from_json(m.value, DeadLetter) for ms in dlq.values() for m in ms]
     by_stage = {d.stage: d for d in dead}
     assert sorted(by_stage) == ["account_events", "normalise"]
     assert by_stage["normalise"].payload == b"<html>not json</html>"

@@ -72,6 +72,36 @@ class LocalServer:
         self._thread.join(10)
 
 
+def feed_app(body: bytes) -> web.Application:
+    """An application serving ``body`` as an RSS document at ``/feed.xml``."""
+
+    async def handle(request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="application/rss+xml")
+
+    app = web.Application()
+    app.router.add_get("/feed.xml", handle)
+    return app
+
+
+BAD_GATEWAY = b"<html><body>502 Bad Gateway<br></body></html>"
+
+
+def good_and_broken_feeds(good: LocalServer, broken: LocalServer) -> str:
+    """A sources TOML with a working RSS feed ``fed-speeches`` and one, ``broken``, serving HTML."""
+    return f"""
+[defaults]
+user_agent = "Tradewire-test/1 (test@example.com)"
+
+[[rss]]
+name = "fed-speeches"
+url = "{good.url("/feed.xml")}"
+
+[[rss]]
+name = "broken"
+url = "{broken.url("/feed.xml")}"
+"""
+
+
 def drain(
     part: StatefulSourcePartition[Any, Any],
     until: Callable[[list[Any]], bool],

@@ -10,19 +10,17 @@ from pathlib import Path
 from aiohttp import web
 
 from records import NewsItem, from_json
-from tests.connectors.sources._sourcekit import LocalServer, fed_speeches, rss_document
+from tests.connectors.sources._sourcekit import (
+    BAD_GATEWAY,
+    LocalServer,
+    fed_speeches,
+    feed_app,
+    good_and_broken_feeds,
+    rss_document,
+)
 
 Serve = Callable[[web.Application], LocalServer]
 TRADEWIRE = Path(sys.executable).parent / "tradewire"
-
-
-def feed_app(body: bytes) -> web.Application:
-    async def handle(request: web.Request) -> web.Response:
-        return web.Response(body=body, content_type="application/rss+xml")
-
-    app = web.Application()
-    app.router.add_get("/feed.xml", handle)
-    return app
 
 
 def run_ingest(config: Path, *extra: str) -> subprocess.CompletedProcess[bytes]:
@@ -37,22 +35,9 @@ def run_ingest(config: Path, *extra: str) -> subprocess.CompletedProcess[bytes]:
 def test_once_prints_every_feed_item_as_a_json_line(serve: Serve, tmp_path: Path) -> None:
     rows = fed_speeches()
     good = serve(feed_app(rss_document("FRB: Speeches", "x", rows)))
-    broken = serve(feed_app(b"<html><body>502 Bad Gateway<br></body></html>"))
+    broken = serve(feed_app(BAD_GATEWAY))
     config = tmp_path / "sources.toml"
-    config.write_text(
-        f"""
-[defaults]
-user_agent = "Tradewire-test/1 (test@example.com)"
-
-[[rss]]
-name = "fed-speeches"
-url = "{good.url("/feed.xml")}"
-
-[[rss]]
-name = "broken"
-url = "{broken.url("/feed.xml")}"
-"""
-    )
+    config.write_text(good_and_broken_feeds(good, broken))
     done = run_ingest(config)
     assert done.returncode == 0, done.stderr.decode()
     items = [from_json(line, NewsItem) for line in done.stdout.splitlines()]
