@@ -19,11 +19,12 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import bytewax.operators as op
 import msgspec
-from bytewax.connectors.kafka import KafkaSink, KafkaSource
+from bytewax.connectors.kafka import KafkaSource
 from bytewax.dataflow import Dataflow, Stream
 from bytewax.inputs import DynamicSource, Source, StatelessSourcePartition
 from bytewax.outputs import Sink
@@ -158,7 +159,10 @@ _clients: dict[str, ExecutionClient] = {}
 
 
 def venue_client(env: Mapping[str, str], account: str) -> Callable[[], ExecutionClient]:
-    """The configured venue's client, one per process (testnet unless mainnet is confirmed)."""
+    """The configured venue's client, one per process (testnet unless mainnet is confirmed).
+
+    Keys come from the environment or from ``TRADEWIRE_SECRETS_FILE`` (``NAME=value`` lines, e.g.
+    a mounted Kubernetes Secret); the environment wins where both have one."""
     venue = Venue(env.get("TRADEWIRE_EXECUTION_VENUE", "bybit"))
 
     def get() -> ExecutionClient:
@@ -168,7 +172,8 @@ def venue_client(env: Mapping[str, str], account: str) -> Callable[[], Execution
                 from connectors.venues.bybit import BybitExecutionClient
                 from connectors.venues.config import VenueConfig
 
-                config = VenueConfig.from_env(venue, env)
+                secrets = env.get("TRADEWIRE_SECRETS_FILE")
+                config = VenueConfig.from_env(venue, env, Path(secrets) if secrets else None)
                 kind: Any = BybitExecutionClient if venue is Venue.BYBIT else BinanceExecutionClient
                 _clients[venue.value] = kind(config, account=account)
             return _clients[venue.value]
@@ -177,20 +182,17 @@ def venue_client(env: Mapping[str, str], account: str) -> Callable[[], Execution
 
 
 def build(kafka: KafkaSettings, deps: ExecutionDeps, dsn: str, schema: str) -> Dataflow:
-    brokers = list(kafka.brokers)
-    conf = dict(kafka.client_config)
-    extra = {"enable.idempotence": "true", **kafka.producer_config}
-
-    def sink(topic: str) -> KafkaSink:
-        return KafkaSink(brokers, topic, add_config=conf | extra)
-
     source = KafkaSource(
-        brokers, [kafka.topics.intents], tail=kafka.tail, add_config=conf, raise_on_errors=False
+        list(kafka.brokers),
+        [kafka.topics.intents],
+        tail=kafka.tail,
+        add_config=dict(kafka.client_config),
+        raise_on_errors=False,
     )
     outputs = ExecutionOutputs(
-        events=Output(sink(kafka.topics.account_events), account_event_message),
+        events=Output(kafka.sink(kafka.topics.account_events), account_event_message),
         fills=PortfolioSink(dsn, schema),
-        dead_letters=Output(sink(kafka.topics.dlq), dead_letter_message),
+        dead_letters=Output(kafka.sink(kafka.topics.dlq), dead_letter_message),
     )
     return get_flow(source, outputs, deps, lambda m: from_kafka(m, deps.clock.now()))
 
@@ -202,7 +204,7 @@ def from_env() -> Dataflow:
     if not dsn:
         msg = "TRADEWIRE_POSTGRES_DSN is not set (the portfolio's PostgreSQL)"
         raise RuntimeError(msg)
-    account = env.get("TRADEWIRE_ACCOUNT", "live")
+    account = env.get("TRADEWIRE_ACCOUNT", "paper")
     deps = ExecutionDeps(client=venue_client(env, account), account=account, clock=SystemClock())
     return build(
         KafkaSettings.from_env(), deps, dsn, env.get("TRADEWIRE_POSTGRES_SCHEMA", "portfolio")

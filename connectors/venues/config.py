@@ -3,7 +3,8 @@
 Keys come from the environment (``TRADEWIRE_<VENUE>_API_KEY`` / ``_API_SECRET``) or a secrets
 file of ``NAME=value`` lines; the config is frozen and its repr masks both, so a logged config
 never leaks a key. Mainnet needs ``TRADEWIRE_<VENUE>_NETWORK=mainnet`` *and*
-``TRADEWIRE_<VENUE>_MAINNET_CONFIRM=yes-real-money``: one flag alone is refused.
+``TRADEWIRE_<VENUE>_MAINNET_CONFIRM=yes-real-money``: one flag alone is refused. An endpoint
+override (``_ENDPOINT``) is accepted only on the simulator network, and only on loopback.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class VenueConfig:
     api_secret: str = field(repr=False)
     network: Network = Network.TESTNET
     endpoint: str | None = None
-    """Base URL override (the simulator); only loopback URLs are accepted."""
+    """Base URL override: the simulator network only, loopback URLs only."""
 
     def __post_init__(self) -> None:
         if not self.api_key or not self.api_secret:
@@ -47,6 +48,10 @@ class VenueConfig:
             raise ConfigError(msg)
         if self.network is Network.SIMULATOR and not _is_loopback(self.endpoint):
             msg = "the simulator network needs a loopback endpoint (http://127.0.0.1:PORT)"
+            raise ConfigError(msg)
+        if self.network is not Network.SIMULATOR and self.endpoint is not None:
+            # Signed requests must go to the venue's own hosts, never to a configured URL.
+            msg = f"an endpoint override is for the simulator network only, not {self.network}"
             raise ConfigError(msg)
 
     def __repr__(self) -> str:
@@ -74,6 +79,12 @@ class VenueConfig:
             msg = (
                 f"{venue} mainnet refused: set {prefix}MAINNET_CONFIRM={MAINNET_CONFIRMATION} "
                 "as well as the network"
+            )
+            raise ConfigError(msg)
+        if network is not Network.MAINNET and prefix + "MAINNET_CONFIRM" in values:
+            msg = (
+                f"{venue}: {prefix}MAINNET_CONFIRM is set but the network is {network}; "
+                f"set {prefix}NETWORK=mainnet too, or remove the confirmation"
             )
             raise ConfigError(msg)
         return cls(

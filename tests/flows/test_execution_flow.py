@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -21,7 +22,9 @@ from connectors.portfolio_store import PortfolioStore
 from connectors.venues.base import ExecutionClient
 from connectors.venues.binance import BinanceExecutionClient
 from connectors.venues.bybit import BybitExecutionClient
+from connectors.venues.config import ConfigError
 from connectors.venues.simulator.testing import LocalSimulator
+from flows import execution_flow
 from flows.execution_flow import ExecutionDeps, build
 from flows.kafka_flow import KafkaSettings
 from operators.normalise import RawMessage
@@ -39,8 +42,7 @@ from records import (
     from_json,
     to_json,
 )
-from tests.conftest import POSTGRES_DSN, TANSU_PRODUCER_CONFIG
-from tests.flows.test_kafka_flow import _drain
+from tests.conftest import POSTGRES_DSN, TANSU_PRODUCER_CONFIG, drain_topic
 
 pytestmark = pytest.mark.integration
 START = datetime(2022, 5, 9, 12, tzinfo=UTC)
@@ -140,16 +142,17 @@ def test_intents_become_venue_orders_fills_and_positions(
 
     now = SystemClock().now()
     events = [
-        decode_account_event(RawMessage(value=v), now)
-        for vs in _drain(tansu, topics.account_events, 2).values()
-        for v in vs
+        decode_account_event(RawMessage(value=m.value), now)
+        for ms in drain_topic(tansu, topics.account_events, 2).values()
+        for m in ms
     ]
     fills = [e for e in events if isinstance(e, AccountFill)]
     updates = [e for e in events if isinstance(e, AccountOrderUpdate)]
     assert [f.fill.fill_id for f in fills] == [booked.fill_id]
     assert {u.update.status for u in updates} >= {OrderStatus.FILLED}
     assert all(e.account == "acct1" for e in fills + updates)
-    dead = [from_json(v, DeadLetter) for vs in _drain(tansu, topics.dlq, 2).values() for v in vs]
+    dlq = drain_topic(tansu, topics.dlq, 2)
+    dead = [from_json(m.value, DeadLetter) for ms in dlq.values() for m in ms]
     assert [d.stage for d in dead] == ["execution_in"]
 
 
@@ -190,3 +193,22 @@ def test_after_a_restart_orders_still_open_at_the_venue_report_their_fills(
         [booked] = store.fills("acct1")
         assert booked.client_order_id == "tw-before-restart"
         store.close()
+
+
+def test_venue_keys_can_come_from_a_secrets_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(execution_flow, "_clients", {})
+    secrets = tmp_path / "venue.env"
+    secrets.write_text("TRADEWIRE_BYBIT_API_KEY=k\nTRADEWIRE_BYBIT_API_SECRET=s\n")
+    env = {
+        "TRADEWIRE_EXECUTION_VENUE": "bybit",
+        "TRADEWIRE_BYBIT_NETWORK": "simulator",
+        "TRADEWIRE_BYBIT_ENDPOINT": "http://127.0.0.1:9",
+    }
+    with pytest.raises(ConfigError, match="key and secret are required"):
+        execution_flow.venue_client(env, "paper")()
+    client = execution_flow.venue_client(env | {"TRADEWIRE_SECRETS_FILE": str(secrets)}, "paper")()
+    assert isinstance(client, BybitExecutionClient)
+    assert client.config.api_key == "k"
+    assert client.account == "paper"

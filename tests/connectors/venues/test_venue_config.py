@@ -32,6 +32,9 @@ def test_mainnet_needs_setting_and_confirmation() -> None:
         VenueConfig.from_env(Venue.BINANCE, env)
     env["TRADEWIRE_BINANCE_MAINNET_CONFIRM"] = MAINNET_CONFIRMATION
     assert VenueConfig.from_env(Venue.BINANCE, env).network is Network.MAINNET
+    del env["TRADEWIRE_BINANCE_NETWORK"]
+    with pytest.raises(ConfigError, match="MAINNET_CONFIRM is set but the network is testnet"):
+        VenueConfig.from_env(Venue.BINANCE, env)
 
 
 def test_keys_from_secrets_file_and_missing_keys_fail(tmp_path: Path) -> None:
@@ -42,9 +45,24 @@ def test_keys_from_secrets_file_and_missing_keys_fail(tmp_path: Path) -> None:
         VenueConfig.from_env(Venue.BYBIT, {})
 
 
-def test_simulator_network_only_on_loopback() -> None:
+def test_endpoint_overrides_only_for_the_simulator_on_loopback() -> None:
     with pytest.raises(ConfigError, match="loopback"):
         VenueConfig(Venue.BYBIT, "k", "s", Network.SIMULATOR, "http://10.0.0.1:80")
+    for network in (Network.TESTNET, Network.MAINNET):
+        with pytest.raises(ConfigError, match="simulator network only"):
+            VenueConfig(Venue.BYBIT, "k", "s", network, "http://127.0.0.1:8080")
+    env = {
+        "TRADEWIRE_BYBIT_API_KEY": "k",
+        "TRADEWIRE_BYBIT_API_SECRET": "s",
+        "TRADEWIRE_BYBIT_ENDPOINT": "https://proxy.example",
+    }
+    with pytest.raises(ConfigError, match="simulator network only"):
+        VenueConfig.from_env(Venue.BYBIT, env)
+    env |= {
+        "TRADEWIRE_BYBIT_NETWORK": "simulator",
+        "TRADEWIRE_BYBIT_ENDPOINT": "http://127.0.0.1:9",
+    }
+    assert VenueConfig.from_env(Venue.BYBIT, env).endpoint == "http://127.0.0.1:9"
 
 
 def test_client_ids_are_deterministic_and_venue_safe() -> None:
