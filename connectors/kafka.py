@@ -17,7 +17,7 @@ from confluent_kafka import TIMESTAMP_NOT_AVAILABLE
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from operators.normalise import RawMessage
-from operators.risk import AccountFill, AccountOrderUpdate
+from operators.risk import AccountFill, AccountOrderUpdate, CancelRequest, ResetCommand
 from records import (
     DeadLetter,
     Fill,
@@ -42,6 +42,11 @@ class Topics:
     rejections: str = "orders.rejections"
     dlq: str = "dlq"
     account_events: str = "account.events"
+
+    @classmethod
+    def with_prefix(cls, prefix: str) -> Topics:
+        """Every topic name behind ``prefix`` (several deployments on one cluster)."""
+        return cls(*(prefix + name for name in cls().all()))
 
     def all(self) -> tuple[str, ...]:
         return (
@@ -105,6 +110,12 @@ def intent_message(intent: OrderIntent) -> KafkaSinkMessage[bytes, bytes]:
     return KafkaSinkMessage(key=intent.symbol.encode(), value=to_json(intent))
 
 
+def cancel_message(cancel: CancelRequest) -> KafkaSinkMessage[bytes, bytes]:
+    """On ``orders.intents`` beside the intents, keyed by symbol like them: the execution flow
+    takes both from one topic."""
+    return KafkaSinkMessage(key=cancel.symbol.encode(), value=to_json(cancel))
+
+
 def rejection_message(rejection: RiskRejection) -> KafkaSinkMessage[bytes, bytes]:
     return KafkaSinkMessage(key=rejection.symbol.encode(), value=to_json(rejection))
 
@@ -124,14 +135,21 @@ class _AccountEnvelope(msgspec.Struct, frozen=True):
     account: str
     fill: Fill | None = None
     update: OrderUpdate | None = None
+    reset: ResetCommand | None = None
 
 
 _account_decoder = msgspec.json.Decoder(_AccountEnvelope)
 
 
+def reset_message(reset: ResetCommand) -> KafkaSinkMessage[bytes, bytes]:
+    """An operator's kill-switch reset, on ``account.events`` keyed by account like fills."""
+    envelope = _AccountEnvelope(reset.account, reset=reset)
+    return KafkaSinkMessage(key=reset.account.encode(), value=to_json(envelope))
+
+
 def decode_account_event(
     raw: RawMessage, now: datetime
-) -> AccountFill | AccountOrderUpdate | DeadLetter:
+) -> AccountFill | AccountOrderUpdate | ResetCommand | DeadLetter:
     """An ``account.events`` record back into the risk engine's event, or a dead letter."""
     try:
         env = _account_decoder.decode(raw.value)
@@ -142,7 +160,12 @@ def decode_account_event(
             return AccountFill(account=env.account, fill=env.fill)
         if env.update is not None:
             return AccountOrderUpdate(account=env.account, update=env.update)
-        reason = "account event has neither fill nor update"
+        if env.reset is not None:
+            if env.reset.account == env.account:
+                return env.reset
+            reason = f"reset for {env.reset.account!r} sent as account {env.account!r}"
+        else:
+            reason = "account event has neither fill, update nor reset"
     return DeadLetter(
         stage="account_events", reason=reason, key=raw.ref, payload=raw.value, failed_at=now
     )

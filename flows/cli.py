@@ -18,6 +18,7 @@ COMMANDS = (
     "flows.commands.train",
     "flows.commands.evaluate",
     "flows.commands.reactions",
+    "flows.commands.risk",
 )
 """Modules that each expose ``register(subparsers)``; their parser sets ``func``."""
 

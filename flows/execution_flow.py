@@ -35,8 +35,8 @@ from connectors.venues.base import ExecutionClient
 from flows.kafka_flow import KafkaSettings
 from flows.signal_flow import Output, write
 from operators.normalise import RawMessage
-from operators.risk import AccountFill, AccountOrderUpdate
-from records import Clock, DeadLetter, Fill, OrderIntent, SystemClock, Venue, from_json
+from operators.risk import AccountFill, AccountOrderUpdate, CancelRequest
+from records import Clock, DeadLetter, Fill, OrderIntent, SystemClock, Venue, from_json, to_json
 
 log = logging.getLogger(__name__)
 X = TypeVar("X")
@@ -61,18 +61,22 @@ class ExecutionOutputs:
     dead_letters: Output[DeadLetter]
 
 
-def decode_intent(raw: RawMessage, now: datetime) -> OrderIntent | DeadLetter:
+def decode_order(raw: RawMessage, now: datetime) -> OrderIntent | CancelRequest | DeadLetter:
+    """An ``orders.intents`` record: an order intent, or the kill switch's cancel request."""
     try:
         return from_json(raw.value, OrderIntent)
     except msgspec.MsgspecError as exc:
-        key = raw.key.decode("utf-8", "replace") if raw.key else raw.ref
-        return DeadLetter(
-            stage="execution_in",
-            reason=f"invalid order intent: {exc}",
-            key=key,
-            payload=raw.value,
-            failed_at=now,
-        )
+        try:
+            return from_json(raw.value, CancelRequest)
+        except msgspec.MsgspecError:
+            key = raw.key.decode("utf-8", "replace") if raw.key else raw.ref
+            return DeadLetter(
+                stage="execution_in",
+                reason=f"invalid order intent: {exc}",
+                key=key,
+                payload=raw.value,
+                failed_at=now,
+            )
 
 
 def submit(intent: OrderIntent, deps: ExecutionDeps) -> AccountOrderUpdate:
@@ -81,6 +85,32 @@ def submit(intent: OrderIntent, deps: ExecutionDeps) -> AccountOrderUpdate:
     if update.reason:
         log.info("order %s %s: %s", intent.client_order_id, update.status, update.reason)
     return AccountOrderUpdate(account=intent.account, update=update)
+
+
+def cancel(request: CancelRequest, deps: ExecutionDeps) -> AccountOrderUpdate | DeadLetter:
+    """Cancel at the venue; the order's new state goes back to risk like any update. A request
+    for another account's orders, or a venue client that raises, is a dead letter."""
+    now = deps.clock.now()
+    if request.account != deps.account:
+        reason = f"cancel for account {request.account!r} reached {deps.account!r}"
+    else:
+        try:
+            update = deps.client().cancel(request.symbol, request.client_order_id)
+        except Exception as exc:  # the flow keeps running; the request is kept in the dlq
+            log.exception("cancelling %s failed", request.client_order_id)
+            reason = f"cancel failed: {type(exc).__name__}: {exc}"
+        else:
+            log.warning(
+                "cancelled %s (%s): %s", request.client_order_id, update.status, request.reason
+            )
+            return AccountOrderUpdate(account=request.account, update=update)
+    return DeadLetter(
+        stage="execution_cancel",
+        reason=reason,
+        key=request.client_order_id,
+        payload=to_json(request),
+        failed_at=now,
+    )
 
 
 class _Poller(StatelessSourcePartition[AccountEvent]):
@@ -139,14 +169,21 @@ def get_flow(
     decoded = op.map(
         "decode",
         raw,
-        lambda r: r if isinstance(r, DeadLetter) else decode_intent(r, deps.clock.now()),
+        lambda r: r if isinstance(r, DeadLetter) else decode_order(r, deps.clock.now()),
     )
     split = op.branch("valid", decoded, lambda x: isinstance(x, OrderIntent))
     intents: Stream[OrderIntent] = split.trues  # type: ignore[assignment]
-    dead: Stream[DeadLetter] = split.falses  # type: ignore[assignment]
+    rest = op.branch("cancels", split.falses, lambda x: isinstance(x, CancelRequest))
+    requests: Stream[CancelRequest] = rest.trues  # type: ignore[assignment]
+    bad: Stream[DeadLetter] = rest.falses  # type: ignore[assignment]
+    outcomes = op.map("cancel", requests, lambda c: cancel(c, deps))
+    done = op.branch("cancelled", outcomes, lambda x: isinstance(x, AccountOrderUpdate))
+    cancelled: Stream[AccountEvent] = done.trues  # type: ignore[assignment]
+    failed: Stream[DeadLetter] = done.falses  # type: ignore[assignment]
+    dead = op.merge("dead", bad, failed)
     submitted = op.map("submit", intents, lambda i: submit(i, deps))
     polled = op.input("venue_updates", flow, VenueUpdates(deps))
-    events: Stream[AccountEvent] = op.merge("events", submitted, polled)
+    events: Stream[AccountEvent] = op.merge("events", submitted, cancelled, polled)
     fills = op.filter_map("fills", events, lambda e: e if isinstance(e, AccountFill) else None)
     op.output("portfolio", fills, outputs.fills)
     write("events_out", events, outputs.events)

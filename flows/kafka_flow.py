@@ -20,6 +20,7 @@ from bytewax.dataflow import Dataflow
 
 from connectors.kafka import (
     Topics,
+    cancel_message,
     dead_letter_message,
     decode_account_event,
     from_kafka,
@@ -51,9 +52,7 @@ class KafkaSettings:
         if not brokers:
             msg = "TRADEWIRE_KAFKA_BROKERS is not set (comma-separated host:port list)"
             raise RuntimeError(msg)
-        prefix = env.get("TRADEWIRE_TOPIC_PREFIX", "")
-        base = Topics()
-        topics = Topics(*(prefix + name for name in base.all()))
+        topics = Topics.with_prefix(env.get("TRADEWIRE_TOPIC_PREFIX", ""))
         return cls(brokers=tuple(b.strip() for b in brokers.split(",")), topics=topics)
 
     def sink(self, topic: str) -> KafkaSink:
@@ -74,6 +73,7 @@ def build(kafka: KafkaSettings, deps: SignalFlowDeps, settings: FlowSettings) ->
         intents=Output(sink(kafka.topics.intents), intent_message),
         rejections=Output(sink(kafka.topics.rejections), rejection_message),
         dead_letters=Output(sink(kafka.topics.dlq), dead_letter_message),
+        cancels=Output(sink(kafka.topics.intents), cancel_message),
     )
 
     def adapt_event(msg: Any) -> RiskEvent | DeadLetter:

@@ -25,7 +25,7 @@ from operators.market import MarketSnapshot
 from operators.normalise import RawMessage, normalise
 from operators.playbook import PlaybookConfig, propose_orders, symbols_for
 from operators.proposal import ProposedOrder
-from operators.risk import RiskConfig, RiskEvent
+from operators.risk import CancelRequest, RiskConfig, RiskEvent
 from operators.risk.flow_ops import risk_step
 from records import (
     Clock,
@@ -73,6 +73,9 @@ class SignalOutputs:
     intents: Output[OrderIntent]
     rejections: Output[RiskRejection]
     dead_letters: Output[DeadLetter]
+    cancels: Output[CancelRequest] | None = None
+    """The kill switch's requests to cancel open orders, for the execution side (None: dropped,
+    as in replays, where the backtest driver runs risk and cancels on its simulated venue)."""
 
 
 @dataclass(frozen=True)
@@ -176,12 +179,20 @@ def propose(signal: Signal, deps: SignalFlowDeps, playbooks: PlaybookConfig) -> 
     return propose_orders(signal, playbooks, market)
 
 
+@dataclass(frozen=True)
+class Decisions:
+    intents: Stream[OrderIntent]
+    rejections: Stream[RiskRejection]
+    cancels: Stream[CancelRequest]
+    errors: Stream[DeadLetter]
+
+
 def build_decisions(
     signals: Stream[Signal],
     deps: SignalFlowDeps,
     trading: TradingConfig,
     account_events: Stream[RiskEvent] | None = None,
-) -> tuple[Stream[OrderIntent], Stream[RiskRejection], Stream[DeadLetter]]:
+) -> Decisions:
     """playbook per event type -> risk (stateful per account) -> order intents."""
     proposals: Stream[RiskEvent] = op.flat_map(
         "playbook", signals, lambda s: propose(s, deps, trading.playbooks)
@@ -193,7 +204,7 @@ def build_decisions(
     op.inspect(
         "count_rejections", risk.rejections, lambda _s, r: metrics.REJECTIONS.labels(r.rule).inc()
     )
-    return risk.intents, risk.rejections, risk.errors
+    return Decisions(risk.intents, risk.rejections, risk.cancels, risk.errors)
 
 
 def write(step_id: str, up: Stream[T], out: Output[T]) -> None:
@@ -226,11 +237,13 @@ def get_flow(
         split = op.branch("valid_events", decoded, lambda e: not isinstance(e, DeadLetter))
         events = split.trues  # type: ignore[assignment]
         dead = op.merge("events_dead", dead, split.falses)
-    intents, rejections, risk_dead = build_decisions(signals, deps, config.trading, events)
+    decisions = build_decisions(signals, deps, config.trading, events)
     write("signals_out", signals, outputs.signals)
-    write("intents_out", intents, outputs.intents)
-    write("rejections_out", rejections, outputs.rejections)
-    write("dlq_out", op.merge("all_dead", dead, risk_dead), outputs.dead_letters)
+    write("intents_out", decisions.intents, outputs.intents)
+    write("rejections_out", decisions.rejections, outputs.rejections)
+    if outputs.cancels is not None:
+        write("cancels_out", decisions.cancels, outputs.cancels)
+    write("dlq_out", op.merge("all_dead", dead, decisions.errors), outputs.dead_letters)
     return flow
 
 

@@ -12,8 +12,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
+import msgspec
 import pytest
-from bytewax.testing import run_main
+from bytewax.inputs import DynamicSource, StatelessSourcePartition
+from bytewax.testing import TestingSink, run_main
 from confluent_kafka import Producer
 
 from connectors.kafka import Topics, decode_account_event, ensure_topics
@@ -25,10 +27,11 @@ from connectors.venues.bybit import BybitExecutionClient
 from connectors.venues.config import ConfigError
 from connectors.venues.simulator.testing import LocalSimulator
 from flows import execution_flow
-from flows.execution_flow import ExecutionDeps, build
+from flows.execution_flow import ExecutionDeps, ExecutionOutputs, build, get_flow
 from flows.kafka_flow import KafkaSettings
+from flows.signal_flow import Output
 from operators.normalise import RawMessage
-from operators.risk import AccountFill, AccountOrderUpdate
+from operators.risk import AccountFill, AccountOrderUpdate, CancelRequest
 from records import (
     DeadLetter,
     Market,
@@ -96,7 +99,7 @@ def test_intents_become_venue_orders_fills_and_positions(
     tansu: str, pg_schema: str, venue: Venue
 ) -> None:
     prefix = f"x{uuid.uuid4().hex[:8]}."
-    topics = Topics(*(prefix + name for name in Topics().all()))
+    topics = Topics.with_prefix(prefix)
     ensure_topics([tansu], topics.all(), partitions=2)
     producer = Producer({"bootstrap.servers": tansu, **TANSU_PRODUCER_CONFIG})
     intent = _intent("tw-exec-test-1", venue)
@@ -160,7 +163,7 @@ def test_after_a_restart_orders_still_open_at_the_venue_report_their_fills(
     tansu: str, pg_schema: str
 ) -> None:
     prefix = f"r{uuid.uuid4().hex[:8]}."
-    topics = Topics(*(prefix + name for name in Topics().all()))
+    topics = Topics.with_prefix(prefix)
     ensure_topics([tansu], topics.all(), partitions=1)
     with LocalSimulator.start(PriceBook.bundled(), START) as sim:
         before = BybitExecutionClient(sim.config(Venue.BYBIT), account="acct1")
@@ -212,3 +215,77 @@ def test_venue_keys_can_come_from_a_secrets_file(
     assert isinstance(client, BybitExecutionClient)
     assert client.config.api_key == "k"
     assert client.account == "paper"
+
+
+class _CancelOnceResting(StatelessSourcePartition[RawMessage]):
+    """Sends the intent, then, once its order rests at the venue, the kill switch's requests."""
+
+    def __init__(self, intent: OrderIntent, requests: list[CancelRequest], resting: Any) -> None:
+        cancels: list[OrderIntent | CancelRequest] = [*requests]
+        self._script: list[list[OrderIntent | CancelRequest]] = [[intent], cancels]
+        self._resting = resting
+
+    def next_batch(self) -> list[RawMessage]:
+        if not self._script:
+            raise StopIteration
+        if len(self._script) == 1 and not self._resting():
+            time.sleep(0.05)
+            return []
+        return [RawMessage(value=to_json(record)) for record in self._script.pop(0)]
+
+
+def test_kill_switch_cancel_requests_cancel_resting_orders_at_the_venue() -> None:
+    resting = msgspec.structs.replace(
+        _intent("tw-exec-rest-1"), order_type=OrderType.LIMIT, limit_price=Decimal(10000)
+    )
+    requests = [
+        CancelRequest(
+            account=account,
+            venue=Venue.BYBIT,
+            symbol="BTCUSDT",
+            client_order_id="tw-exec-rest-1",
+            reason="HALTED: drawdown",
+            created_at=START,
+        )
+        for account in ("acct1", "someone-else")
+    ]
+    events: list[Any] = []
+    fills: list[Any] = []
+    dead: list[DeadLetter] = []
+    with LocalSimulator.start(PriceBook.bundled(), START) as sim:
+        client = BybitExecutionClient(sim.config(Venue.BYBIT), account="acct1")
+        engine = sim.exchange.engine("bybit", Market.LINEAR)
+        script = _CancelOnceResting(
+            resting, requests, lambda: engine.order("tw-exec-rest-1") is not None
+        )
+        deps = ExecutionDeps(
+            client=lambda: client,
+            account="acct1",
+            clock=SystemClock(),
+            poll_interval=timedelta(hours=1),
+            stop=lambda: True,
+        )
+        outputs = ExecutionOutputs(
+            events=Output(TestingSink(events)),
+            fills=TestingSink(fills),
+            dead_letters=Output(TestingSink(dead)),
+        )
+        run_main(get_flow(_Once(script), outputs, deps, lambda raw: raw))
+        order = engine.order("tw-exec-rest-1")
+    assert order is not None and order.status == OrderStatus.CANCELED
+    statuses = [e.update.status for e in events if isinstance(e, AccountOrderUpdate)]
+    assert statuses == [OrderStatus.NEW, OrderStatus.CANCELED]
+    assert not fills
+    [letter] = dead
+    assert letter.stage == "execution_cancel"
+    assert "'someone-else' reached 'acct1'" in letter.reason
+
+
+class _Once(DynamicSource[RawMessage]):
+    def __init__(self, part: StatelessSourcePartition[RawMessage]) -> None:
+        self._part = part
+
+    def build(
+        self, step_id: str, worker_index: int, worker_count: int
+    ) -> StatelessSourcePartition[RawMessage]:
+        return self._part

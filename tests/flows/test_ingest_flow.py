@@ -32,7 +32,7 @@ T0 = datetime(2026, 4, 28, 12, 0, tzinfo=UTC)
 @pytest.mark.parametrize("workers", [1, 2])
 def test_feed_items_reach_news_raw_as_the_signal_flow_reads_them(tansu: str, workers: int) -> None:
     prefix = f"t{uuid.uuid4().hex[:8]}."
-    topics = Topics(*(prefix + name for name in Topics().all()))
+    topics = Topics.with_prefix(prefix)
     ensure_topics([tansu], topics.all(), partitions=3)
     rows = fed_speeches()
     good = LocalServer(feed_app(rss_document("FRB: Speeches", "x", rows))).start()

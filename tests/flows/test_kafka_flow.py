@@ -26,7 +26,7 @@ T0 = datetime(2022, 5, 9, 12, tzinfo=UTC)
 
 def test_flow_reads_news_raw_and_writes_keyed_signals_and_dlq(tansu: str) -> None:
     prefix = f"t{uuid.uuid4().hex[:8]}."
-    topics = Topics(*(prefix + name for name in Topics().all()))
+    topics = Topics.with_prefix(prefix)
     ensure_topics([tansu], topics.all(), partitions=3)
 
     producer = Producer(
@@ -78,4 +78,4 @@ def test_flow_reads_news_raw_and_writes_keyed_signals_and_dlq(tansu: str) -> Non
     assert by_stage["normalise"].payload == b"<html>not json</html>"
     assert by_stage["normalise"].key == "bad"
     assert "malformed JSON" in by_stage["normalise"].reason
-    assert "neither fill nor update" in by_stage["account_events"].reason
+    assert "neither fill, update nor reset" in by_stage["account_events"].reason
