@@ -29,13 +29,14 @@ from bytewax.dataflow import Dataflow, Stream
 from bytewax.inputs import DynamicSource, Source, StatelessSourcePartition
 from bytewax.outputs import Sink
 
-from connectors.kafka import account_event_message, dead_letter_message, from_kafka
+from connectors.kafka import account_event_message, dead_letter_message, from_kafka, intent_message
 from connectors.portfolio_store.sink import PortfolioSink
 from connectors.venues.base import ExecutionClient
 from flows.kafka_flow import KafkaSettings
 from flows.signal_flow import Output, write
 from operators.normalise import RawMessage
 from operators.risk import AccountFill, AccountOrderUpdate, CancelRequest
+from operators.time_exit import TimeExitLogic, exit_key, wants_time_exit
 from records import Clock, DeadLetter, Fill, OrderIntent, SystemClock, Venue, from_json, to_json
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,9 @@ class ExecutionOutputs:
     events: Output[AccountEvent]
     fills: Sink[AccountFill]
     dead_letters: Output[DeadLetter]
+    time_exits: Output[OrderIntent] | None = None
+    """Closes of entries whose hold has run out, to submit like any intent (on Kafka: back to
+    ``orders.intents``); None drops them."""
 
 
 def decode_order(raw: RawMessage, now: datetime) -> OrderIntent | CancelRequest | DeadLetter:
@@ -186,6 +190,11 @@ def get_flow(
     events: Stream[AccountEvent] = op.merge("events", submitted, cancelled, polled)
     fills = op.filter_map("fills", events, lambda e: e if isinstance(e, AccountFill) else None)
     op.output("portfolio", fills, outputs.fills)
+    if outputs.time_exits is not None:
+        holds = op.filter("holds", intents, wants_time_exit)
+        entries = op.key_on("by_entry", op.merge("entry_events", holds, fills), exit_key)
+        exits = op.key_rm("unkey_exits", op.stateful("time_exits", entries, TimeExitLogic))
+        write("time_exits_out", exits, outputs.time_exits)
     write("events_out", events, outputs.events)
     write("dlq_out", dead, outputs.dead_letters)
     return flow
@@ -230,6 +239,7 @@ def build(kafka: KafkaSettings, deps: ExecutionDeps, dsn: str, schema: str) -> D
         events=Output(kafka.sink(kafka.topics.account_events), account_event_message),
         fills=PortfolioSink(dsn, schema),
         dead_letters=Output(kafka.sink(kafka.topics.dlq), dead_letter_message),
+        time_exits=Output(kafka.sink(kafka.topics.intents), intent_message),
     )
     return get_flow(source, outputs, deps, lambda m: from_kafka(m, deps.clock.now()))
 

@@ -8,7 +8,7 @@ Why these choices:
   endpoint, keyed by ``clientAlgoId``; the adapter remembers which ids are conditional.
 - Binance has no attached SL/TP on a plain order: the adapter places reduce-only exits
   (``<id>-sl`` / ``<id>-tp``; spot: STOP_LOSS / TAKE_PROFIT sells) once ``poll_updates`` sees
-  the entry filled. Time exits (``hold_seconds``) are the flow's job.
+  the entry filled. Time exits (``hold_seconds``) are the execution flow's (operators.time_exit).
 - Errors are classified (``classify``): -1003 / 429 / 418 / 5xx / -1021 / network are retried
   with jittered backoff; everything else is final and becomes a REJECTED update with its code.
 """

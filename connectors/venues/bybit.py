@@ -7,7 +7,7 @@ Why these choices:
 - pybit's own retry loop sleeps on 10006 without jitter, so it is switched off (a retry-code set
   that matches nothing) and ``RetryPolicy`` retries what ``classify`` calls retryable.
 - Stop-loss / take-profit ride on the order (``stopLoss`` / ``takeProfit``), which Bybit
-  supports natively; time exits (``hold_seconds``) are the flow's job, not the venue's.
+  supports natively; time exits (``hold_seconds``) are the execution flow's (operators.time_exit).
 - Quantities are rounded down to ``qtyStep`` and prices to ``tickSize`` from instruments-info.
 """
 

@@ -289,3 +289,53 @@ class _Once(DynamicSource[RawMessage]):
         self, step_id: str, worker_index: int, worker_count: int
     ) -> StatelessSourcePartition[RawMessage]:
         return self._part
+
+
+class _SubmitThenAdvance(StatelessSourcePartition[RawMessage]):
+    """Sends the intent; once its order is at the venue, moves the market on and ends."""
+
+    def __init__(self, intent: OrderIntent, sim: LocalSimulator, cid: str) -> None:
+        self._intent: OrderIntent | None = intent
+        self._sim = sim
+        self._cid = cid
+
+    def next_batch(self) -> list[RawMessage]:
+        if self._intent is not None:
+            intent, self._intent = self._intent, None
+            return [RawMessage(value=to_json(intent))]
+        if self._sim.exchange.engine("bybit", Market.LINEAR).order(self._cid) is None:
+            time.sleep(0.05)
+            return []
+        self._sim.advance(2)  # the order fills at the next bar open
+        raise StopIteration
+
+
+def test_an_entry_with_a_hold_is_closed_once_the_hold_has_run_out() -> None:
+    entry = msgspec.structs.replace(_intent("tw-exec-hold-1"), hold_seconds=3600)
+    exits: list[OrderIntent] = []
+    events: list[Any] = []
+    deadline = time.monotonic() + 30
+    with LocalSimulator.start(PriceBook.bundled(), START) as sim:
+        client = BybitExecutionClient(sim.config(Venue.BYBIT), account="acct1")
+        deps = ExecutionDeps(
+            client=lambda: client,
+            account="acct1",
+            clock=SystemClock(),
+            poll_interval=timedelta(milliseconds=100),
+            stop=lambda: bool(exits) or time.monotonic() > deadline,
+        )
+        outputs = ExecutionOutputs(
+            events=Output(TestingSink(events)),
+            fills=TestingSink([]),
+            dead_letters=Output(TestingSink([])),
+            time_exits=Output(TestingSink(exits)),
+        )
+        source = _Once(_SubmitThenAdvance(entry, sim, "tw-exec-hold-1"))
+        run_main(get_flow(source, outputs, deps, lambda raw: raw))
+    [fill] = [e.fill for e in events if isinstance(e, AccountFill)]
+    [close] = exits
+    assert close.client_order_id == "tw-exec-hold-1-tx"
+    assert (close.side, close.order_type, close.reduce_only) == (Side.SELL, OrderType.MARKET, True)
+    assert close.quantity == fill.quantity == Decimal("0.010")
+    assert close.created_at == fill.filled_at + timedelta(hours=1)
+    assert close.hold_seconds is None and close.stop_loss is None
