@@ -106,14 +106,10 @@ def signal_message(signal: Signal) -> KafkaSinkMessage[bytes, bytes]:
     return KafkaSinkMessage(key=asset_key(signal.assets), value=to_json(signal))
 
 
-def intent_message(intent: OrderIntent) -> KafkaSinkMessage[bytes, bytes]:
-    return KafkaSinkMessage(key=intent.symbol.encode(), value=to_json(intent))
-
-
-def cancel_message(cancel: CancelRequest) -> KafkaSinkMessage[bytes, bytes]:
-    """On ``orders.intents`` beside the intents, keyed by symbol like them: the execution flow
-    takes both from one topic."""
-    return KafkaSinkMessage(key=cancel.symbol.encode(), value=to_json(cancel))
+def order_message(order: OrderIntent | CancelRequest) -> KafkaSinkMessage[bytes, bytes]:
+    """``orders.intents`` carries intents and the kill switch's cancel requests, both keyed by
+    symbol, from one producer: a cancel stays behind its order in the partition."""
+    return KafkaSinkMessage(key=order.symbol.encode(), value=to_json(order))
 
 
 def rejection_message(rejection: RiskRejection) -> KafkaSinkMessage[bytes, bytes]:

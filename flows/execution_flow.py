@@ -29,7 +29,7 @@ from bytewax.dataflow import Dataflow, Stream
 from bytewax.inputs import DynamicSource, Source, StatelessSourcePartition
 from bytewax.outputs import Sink
 
-from connectors.kafka import account_event_message, dead_letter_message, from_kafka, intent_message
+from connectors.kafka import account_event_message, dead_letter_message, from_kafka, order_message
 from connectors.portfolio_store.sink import PortfolioSink
 from connectors.venues.base import ExecutionClient
 from flows.kafka_flow import KafkaSettings
@@ -37,7 +37,17 @@ from flows.signal_flow import Output, write
 from operators.normalise import RawMessage
 from operators.risk import AccountFill, AccountOrderUpdate, CancelRequest
 from operators.time_exit import TimeExitLogic, exit_key, wants_time_exit
-from records import Clock, DeadLetter, Fill, OrderIntent, SystemClock, Venue, from_json, to_json
+from records import (
+    Clock,
+    DeadLetter,
+    Fill,
+    OrderIntent,
+    OrderStatus,
+    SystemClock,
+    Venue,
+    from_json,
+    to_json,
+)
 
 log = logging.getLogger(__name__)
 X = TypeVar("X")
@@ -60,9 +70,13 @@ class ExecutionOutputs:
     events: Output[AccountEvent]
     fills: Sink[AccountFill]
     dead_letters: Output[DeadLetter]
-    time_exits: Output[OrderIntent] | None = None
-    """Closes of entries whose hold has run out, to submit like any intent (on Kafka: back to
-    ``orders.intents``); None drops them."""
+    time_exits: Output[OrderIntent | CancelRequest] | None = None
+    """For entries whose hold has run out: a cancel of what is still open, then the close, to
+    execute like any order (on Kafka: back to ``orders.intents``); None drops them."""
+
+
+class _Cancel(CancelRequest, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A cancel request and nothing more: a malformed intent must not pass for one."""
 
 
 def decode_order(raw: RawMessage, now: datetime) -> OrderIntent | CancelRequest | DeadLetter:
@@ -71,7 +85,7 @@ def decode_order(raw: RawMessage, now: datetime) -> OrderIntent | CancelRequest 
         return from_json(raw.value, OrderIntent)
     except msgspec.MsgspecError as exc:
         try:
-            return from_json(raw.value, CancelRequest)
+            cancel = from_json(raw.value, _Cancel)
         except msgspec.MsgspecError:
             key = raw.key.decode("utf-8", "replace") if raw.key else raw.ref
             return DeadLetter(
@@ -81,6 +95,7 @@ def decode_order(raw: RawMessage, now: datetime) -> OrderIntent | CancelRequest 
                 payload=raw.value,
                 failed_at=now,
             )
+        return CancelRequest(**msgspec.structs.asdict(cancel))
 
 
 def submit(intent: OrderIntent, deps: ExecutionDeps) -> AccountOrderUpdate:
@@ -92,8 +107,12 @@ def submit(intent: OrderIntent, deps: ExecutionDeps) -> AccountOrderUpdate:
 
 
 def cancel(request: CancelRequest, deps: ExecutionDeps) -> AccountOrderUpdate | DeadLetter:
-    """Cancel at the venue; the order's new state goes back to risk like any update. A request
-    for another account's orders, or a venue client that raises, is a dead letter."""
+    """Cancel at the venue; the order's new state goes back to risk like any update.
+
+    A cancel the venue refuses (after the adapter's retries) leaves the order as it was, so it
+    is a dead letter, not an update: risk keeps the order open and the venue's own updates
+    still report it. So is a request for another account's orders, or a client that raises.
+    """
     now = deps.clock.now()
     if request.account != deps.account:
         reason = f"cancel for account {request.account!r} reached {deps.account!r}"
@@ -104,10 +123,13 @@ def cancel(request: CancelRequest, deps: ExecutionDeps) -> AccountOrderUpdate | 
             log.exception("cancelling %s failed", request.client_order_id)
             reason = f"cancel failed: {type(exc).__name__}: {exc}"
         else:
-            log.warning(
-                "cancelled %s (%s): %s", request.client_order_id, update.status, request.reason
-            )
-            return AccountOrderUpdate(account=request.account, update=update)
+            if update.status is not OrderStatus.REJECTED:
+                log.warning(
+                    "cancelled %s (%s): %s", request.client_order_id, update.status, request.reason
+                )
+                return AccountOrderUpdate(account=request.account, update=update)
+            log.error("cancel of %s refused: %s", request.client_order_id, update.reason)
+            reason = f"cancel refused: {update.reason}"
     return DeadLetter(
         stage="execution_cancel",
         reason=reason,
@@ -115,6 +137,13 @@ def cancel(request: CancelRequest, deps: ExecutionDeps) -> AccountOrderUpdate | 
         payload=to_json(request),
         failed_at=now,
     )
+
+
+def execute(
+    order: OrderIntent | CancelRequest, deps: ExecutionDeps
+) -> AccountOrderUpdate | DeadLetter:
+    """One step for both, so a cancel is never carried out before the order it follows."""
+    return submit(order, deps) if isinstance(order, OrderIntent) else cancel(order, deps)
 
 
 class _Poller(StatelessSourcePartition[AccountEvent]):
@@ -175,29 +204,30 @@ def get_flow(
         raw,
         lambda r: r if isinstance(r, DeadLetter) else decode_order(r, deps.clock.now()),
     )
-    split = op.branch("valid", decoded, lambda x: isinstance(x, OrderIntent))
-    intents: Stream[OrderIntent] = split.trues  # type: ignore[assignment]
-    rest = op.branch("cancels", split.falses, lambda x: isinstance(x, CancelRequest))
-    requests: Stream[CancelRequest] = rest.trues  # type: ignore[assignment]
-    bad: Stream[DeadLetter] = rest.falses  # type: ignore[assignment]
-    outcomes = op.map("cancel", requests, lambda c: cancel(c, deps))
-    done = op.branch("cancelled", outcomes, lambda x: isinstance(x, AccountOrderUpdate))
-    cancelled: Stream[AccountEvent] = done.trues  # type: ignore[assignment]
+    split = op.branch("valid", decoded, lambda x: not isinstance(x, DeadLetter))
+    orders: Stream[OrderIntent | CancelRequest] = split.trues  # type: ignore[assignment]
+    bad: Stream[DeadLetter] = split.falses  # type: ignore[assignment]
+    outcomes = op.map("execute", orders, lambda o: execute(o, deps))
+    done = op.branch("executed", outcomes, lambda x: isinstance(x, AccountOrderUpdate))
+    executed: Stream[AccountEvent] = done.trues  # type: ignore[assignment]
     failed: Stream[DeadLetter] = done.falses  # type: ignore[assignment]
     dead = op.merge("dead", bad, failed)
-    submitted = op.map("submit", intents, lambda i: submit(i, deps))
     polled = op.input("venue_updates", flow, VenueUpdates(deps))
-    events: Stream[AccountEvent] = op.merge("events", submitted, cancelled, polled)
+    events: Stream[AccountEvent] = op.merge("events", executed, polled)
     fills = op.filter_map("fills", events, lambda e: e if isinstance(e, AccountFill) else None)
     op.output("portfolio", fills, outputs.fills)
     if outputs.time_exits is not None:
-        holds = op.filter("holds", intents, wants_time_exit)
-        entries = op.key_on("by_entry", op.merge("entry_events", holds, fills), exit_key)
+        holds = op.filter_map("holds", orders, _held)
+        entries = op.key_on("by_entry", op.merge("entry_events", holds, events), exit_key)
         exits = op.key_rm("unkey_exits", op.stateful("time_exits", entries, TimeExitLogic))
         write("time_exits_out", exits, outputs.time_exits)
     write("events_out", events, outputs.events)
     write("dlq_out", dead, outputs.dead_letters)
     return flow
+
+
+def _held(order: OrderIntent | CancelRequest) -> OrderIntent | None:
+    return order if isinstance(order, OrderIntent) and wants_time_exit(order) else None
 
 
 _lock = threading.Lock()
@@ -239,7 +269,7 @@ def build(kafka: KafkaSettings, deps: ExecutionDeps, dsn: str, schema: str) -> D
         events=Output(kafka.sink(kafka.topics.account_events), account_event_message),
         fills=PortfolioSink(dsn, schema),
         dead_letters=Output(kafka.sink(kafka.topics.dlq), dead_letter_message),
-        time_exits=Output(kafka.sink(kafka.topics.intents), intent_message),
+        time_exits=Output(kafka.sink(kafka.topics.intents), order_message),
     )
     return get_flow(source, outputs, deps, lambda m: from_kafka(m, deps.clock.now()))
 

@@ -20,11 +20,10 @@ from bytewax.dataflow import Dataflow
 
 from connectors.kafka import (
     Topics,
-    cancel_message,
     dead_letter_message,
     decode_account_event,
     from_kafka,
-    intent_message,
+    order_message,
     rejection_message,
     signal_message,
 )
@@ -70,10 +69,10 @@ def build(kafka: KafkaSettings, deps: SignalFlowDeps, settings: FlowSettings) ->
     )
     outputs = SignalOutputs(
         signals=Output(sink(kafka.topics.signals), signal_message),
-        intents=Output(sink(kafka.topics.intents), intent_message),
+        intents=None,
+        orders=Output(sink(kafka.topics.intents), order_message),
         rejections=Output(sink(kafka.topics.rejections), rejection_message),
         dead_letters=Output(sink(kafka.topics.dlq), dead_letter_message),
-        cancels=Output(sink(kafka.topics.intents), cancel_message),
     )
 
     def adapt_event(msg: Any) -> RiskEvent | DeadLetter:

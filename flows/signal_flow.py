@@ -70,12 +70,13 @@ class EventInput(Generic[T]):
 @dataclass(frozen=True)
 class SignalOutputs:
     signals: Output[Signal]
-    intents: Output[OrderIntent]
+    intents: Output[OrderIntent] | None
+    """Order intents alone (in process; replays run the kill switch in the backtest driver)."""
     rejections: Output[RiskRejection]
     dead_letters: Output[DeadLetter]
-    cancels: Output[CancelRequest] | None = None
-    """The kill switch's requests to cancel open orders, for the execution side (None: dropped,
-    as in replays, where the backtest driver runs risk and cancels on its simulated venue)."""
+    orders: Output[OrderIntent | CancelRequest] | None = None
+    """Intents and the kill switch's cancel requests through one output, in the order risk
+    decided them, for an execution side that must never see a cancel before its order."""
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,7 @@ def propose(signal: Signal, deps: SignalFlowDeps, playbooks: PlaybookConfig) -> 
 class Decisions:
     intents: Stream[OrderIntent]
     rejections: Stream[RiskRejection]
-    cancels: Stream[CancelRequest]
+    orders: Stream[OrderIntent | CancelRequest]
     errors: Stream[DeadLetter]
 
 
@@ -204,7 +205,7 @@ def build_decisions(
     op.inspect(
         "count_rejections", risk.rejections, lambda _s, r: metrics.REJECTIONS.labels(r.rule).inc()
     )
-    return Decisions(risk.intents, risk.rejections, risk.cancels, risk.errors)
+    return Decisions(risk.intents, risk.rejections, risk.orders, risk.errors)
 
 
 def write(step_id: str, up: Stream[T], out: Output[T]) -> None:
@@ -239,10 +240,11 @@ def get_flow(
         dead = op.merge("events_dead", dead, split.falses)
     decisions = build_decisions(signals, deps, config.trading, events)
     write("signals_out", signals, outputs.signals)
-    write("intents_out", decisions.intents, outputs.intents)
+    if outputs.intents is not None:
+        write("intents_out", decisions.intents, outputs.intents)
+    if outputs.orders is not None:
+        write("orders_out", decisions.orders, outputs.orders)
     write("rejections_out", decisions.rejections, outputs.rejections)
-    if outputs.cancels is not None:
-        write("cancels_out", decisions.cancels, outputs.cancels)
     write("dlq_out", op.merge("all_dead", dead, decisions.errors), outputs.dead_letters)
     return flow
 

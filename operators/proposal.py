@@ -12,12 +12,14 @@ CLIENT_ORDER_ID_PREFIX = "tw-"
 
 
 def client_order_id(signal_id: str, playbook: str, symbol: str, leg: int) -> str:
-    """Deterministic id (35 chars, ``[a-z0-9-]``): a re-delivered signal maps to the same order.
+    """Deterministic id (33 chars, ``[a-z0-9-]``): a re-delivered signal maps to the same order.
 
-    Venues cap client ids at 36 characters, so the origin is hashed rather than spelled out.
+    Venues cap client ids at 36 characters and the adapters keep 3 for the exits they attach
+    (``-sl``, ``-tp``), so the origin is hashed into 33: the id the venue reports fills and
+    updates under is then the intent's own (``venue_client_id`` leaves it as it is).
     """
     origin = f"{signal_id}\x1f{playbook}\x1f{symbol}\x1f{leg}".encode()
-    return CLIENT_ORDER_ID_PREFIX + hashlib.sha256(origin).hexdigest()[:32]
+    return CLIENT_ORDER_ID_PREFIX + hashlib.sha256(origin).hexdigest()[:30]
 
 
 class ProposedOrder(Record, frozen=True, kw_only=True):

@@ -2,12 +2,12 @@
 
 Bybit and Binance have no order type for "close this position in an hour", so the execution
 flow keeps one small state per entry order that asked for it (keyed by client order id): the
-intent, the quantity filled so far and when its first fill came. When that time plus
-``hold_seconds`` has passed, it emits a reduce-only market order ``<id>-tx`` for the filled
-quantity, which goes out like any other intent. The close's id and time are functions of the
-entry, so a replay or a recovery never sends a second one; a position that its stop-loss or
-take-profit already closed makes the venue refuse the reduce-only close, and nothing else.
-The simulator applies the same rule itself, so backtests and live trade alike.
+intent, the quantity filled so far, when its first fill came and whether the venue has finished
+with the order. When the first fill plus ``hold_seconds`` has passed, it emits a cancel of
+whatever of the entry is still open, then a reduce-only market close for the filled quantity.
+Ids and times come from the entry, so a replay sends the same orders, which the venues
+deduplicate. An entry that ends without a fill is forgotten at once. The simulator applies the
+same rule itself, so backtests and live trade alike.
 """
 
 from __future__ import annotations
@@ -20,10 +20,16 @@ from decimal import Decimal
 import msgspec
 from bytewax.operators import StatefulLogic
 
-from operators.risk import AccountFill
-from records import OrderIntent, OrderType, Side
+from operators.proposal import client_order_id
+from operators.risk import AccountFill, AccountOrderUpdate, CancelRequest
+from records import OrderIntent, OrderStatus, OrderType, Side
 
-TimeExitEvent = OrderIntent | AccountFill
+TimeExitEvent = OrderIntent | AccountFill | AccountOrderUpdate
+TimeExitOrder = OrderIntent | CancelRequest
+TIME_EXIT = "time_exit"
+FINAL = frozenset(
+    {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
+)
 
 
 def wants_time_exit(intent: OrderIntent) -> bool:
@@ -31,8 +37,12 @@ def wants_time_exit(intent: OrderIntent) -> bool:
 
 
 def exit_key(event: TimeExitEvent) -> str:
-    """The entry's client order id, for intents and fills alike."""
-    return event.client_order_id if isinstance(event, OrderIntent) else event.fill.client_order_id
+    """The entry's client order id, for intents, fills and order updates alike."""
+    if isinstance(event, OrderIntent):
+        return event.client_order_id
+    if isinstance(event, AccountFill):
+        return event.fill.client_order_id
+    return event.update.client_order_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +51,8 @@ class Entry:
     filled: Decimal = Decimal(0)
     last_price: Decimal | None = None
     first_fill_at: datetime | None = None
+    final: bool = False
+    """The venue is done with the order (filled, cancelled, rejected or expired)."""
 
     @property
     def due(self) -> datetime | None:
@@ -50,11 +62,16 @@ class Entry:
 
 
 def observe(entry: Entry | None, event: TimeExitEvent) -> Entry | None:
-    """The entry after an intent or a fill; None while there is nothing to close later."""
+    """The entry after an intent, a fill or an order update; None when nothing is left to do."""
     if isinstance(event, OrderIntent):
         return entry if entry is not None else Entry(event) if wants_time_exit(event) else None
     if entry is None:
         return None
+    if isinstance(event, AccountOrderUpdate):
+        if event.update.status not in FINAL:
+            return entry
+        nothing_filled = entry.filled == 0 and event.update.filled_quantity == 0
+        return None if nothing_filled else replace(entry, final=True)
     fill = event.fill
     first = entry.first_fill_at
     return replace(
@@ -65,13 +82,32 @@ def observe(entry: Entry | None, event: TimeExitEvent) -> Entry | None:
     )
 
 
-def close_intent(entry: Entry) -> OrderIntent:
-    """The reduce-only market order that ends the hold, for what the entry got filled."""
+def time_exit_id(entry_id: str, symbol: str) -> str:
+    """The close's id: a function of the entry's, of the length the venues keep as it is."""
+    return client_order_id(entry_id, TIME_EXIT, symbol, 0)
+
+
+def exit_orders(entry: Entry) -> list[TimeExitOrder]:
+    """What ends the hold: a cancel of the entry's open rest (unless the venue is done with it),
+    then the reduce-only market order that closes what was filled."""
     intent, due = entry.intent, entry.due
     assert due is not None, "only an entry with a fill has a time exit"
-    return msgspec.structs.replace(
+    reason = f"time exit {intent.hold_seconds}s after the first fill of {intent.client_order_id}"
+    out: list[TimeExitOrder] = []
+    if not entry.final:
+        out.append(
+            CancelRequest(
+                account=intent.account,
+                venue=intent.venue,
+                symbol=intent.symbol,
+                client_order_id=intent.client_order_id,
+                reason=reason,
+                created_at=due,
+            )
+        )
+    close = msgspec.structs.replace(
         intent,
-        client_order_id=f"{intent.client_order_id}-tx",
+        client_order_id=time_exit_id(intent.client_order_id, intent.symbol),
         side=Side.SELL if intent.side is Side.BUY else Side.BUY,
         order_type=OrderType.MARKET,
         quantity=entry.filled,
@@ -81,24 +117,25 @@ def close_intent(entry: Entry) -> OrderIntent:
         reduce_only=True,
         hold_seconds=None,
         reference_price=entry.last_price or intent.reference_price,
-        reason=f"time exit {intent.hold_seconds}s after the first fill of {intent.client_order_id}",
+        reason=reason,
         created_at=due,
     )
+    return [*out, close]
 
 
-class TimeExitLogic(StatefulLogic[TimeExitEvent, OrderIntent, Entry | None]):
-    """Bytewax wrapper: wakes at the entry's due time, emits its close once, forgets it."""
+class TimeExitLogic(StatefulLogic[TimeExitEvent, TimeExitOrder, Entry | None]):
+    """Bytewax wrapper: wakes at the entry's due time, emits its exit once, forgets it."""
 
     def __init__(self, entry: Entry | None) -> None:
         self._entry = entry
 
-    def on_item(self, value: TimeExitEvent) -> tuple[Iterable[OrderIntent], bool]:
+    def on_item(self, value: TimeExitEvent) -> tuple[Iterable[TimeExitOrder], bool]:
         self._entry = observe(self._entry, value)
         return [], self._entry is None
 
-    def on_notify(self) -> tuple[Iterable[OrderIntent], bool]:
+    def on_notify(self) -> tuple[Iterable[TimeExitOrder], bool]:
         entry = self._entry
-        return ([close_intent(entry)] if entry is not None else []), StatefulLogic.DISCARD
+        return (exit_orders(entry) if entry is not None else []), StatefulLogic.DISCARD
 
     def notify_at(self) -> datetime | None:
         return self._entry.due if self._entry is not None else None

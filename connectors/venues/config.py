@@ -13,6 +13,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from records import Venue
 
@@ -97,8 +98,18 @@ class VenueConfig:
 
 
 def _is_loopback(url: str | None) -> bool:
-    return bool(url) and any(
-        str(url).startswith(f"http://{host}") for host in ("127.0.0.1", "localhost", "[::1]")
+    """Parsed, not prefix-matched: ``http://127.0.0.1@elsewhere`` names another host."""
+    if not url:
+        return False
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return False
+    return (
+        parts.scheme == "http"
+        and parts.username is None
+        and host in ("127.0.0.1", "localhost", "::1")
     )
 
 

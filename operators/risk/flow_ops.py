@@ -27,12 +27,19 @@ class RiskOut:
     intents: Stream[OrderIntent]
     rejections: Stream[RiskRejection]
     cancels: Stream[CancelRequest]
+    orders: Stream[OrderIntent | CancelRequest]
+    """Intents and cancel requests together, in the order the engine decided them: a cancel
+    never overtakes the intent it cancels."""
     state_changes: Stream[TradingStateChanged]
     errors: Stream[DeadLetter]
 
 
 def _is(kind: type[Any]) -> Any:
     return lambda item: isinstance(item, kind)
+
+
+def _order(item: RiskOutput) -> OrderIntent | CancelRequest | None:
+    return item if isinstance(item, OrderIntent | CancelRequest) else None
 
 
 @operator
@@ -55,6 +62,7 @@ def risk_step(step_id: str, up: Stream[RiskEvent], config: RiskConfig) -> RiskOu
         intents=intents.trues,
         rejections=rejections.trues,
         cancels=cancels.trues,
+        orders=op.filter_map("orders", outputs, _order),
         state_changes=changes.trues,
         errors=changes.falses,
     )

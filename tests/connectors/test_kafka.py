@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from connectors.kafka import (
     Topics,
-    cancel_message,
     decode_account_event,
     news_message,
+    order_message,
     reset_message,
 )
 from flows.execution_flow import decode_order
 from operators.normalise import RawMessage
 from operators.risk import CancelRequest, ResetCommand, TradingState
-from records import DeadLetter, Venue, to_json
+from records import DeadLetter, Market, OrderIntent, OrderType, Side, Venue, to_json
 from tests.doubles import news
 
 T0 = datetime(2024, 3, 1, 12, tzinfo=UTC)
@@ -42,12 +43,37 @@ def test_a_cancel_request_shares_the_intents_topic_and_decodes_as_itself() -> No
         reason="HALTED: drawdown",
         created_at=T0,
     )
-    message = cancel_message(request)
+    message = order_message(request)
     assert message.key == b"BTCUSDT"
     assert decode_order(RawMessage(value=message.value), T0) == request
     bad = decode_order(RawMessage(value=b'{"symbol": "BTCUSDT"}', key=b"BTCUSDT"), T0)
     assert isinstance(bad, DeadLetter)
     assert "invalid order intent" in bad.reason
+
+
+def test_a_malformed_intent_is_a_dead_letter_not_a_cancel() -> None:
+    intent = OrderIntent(
+        client_order_id="tw-1",
+        signal_id="sig-1",
+        news_key="wire:1",
+        model_version="m1",
+        playbook="HACK",
+        account="paper",
+        venue=Venue.BYBIT,
+        market=Market.LINEAR,
+        symbol="BTCUSDT",
+        side=Side.BUY,
+        order_type=OrderType.MARKET,
+        quantity=Decimal("0.01"),
+        reference_price=Decimal(30000),
+        reason="test",
+        created_at=T0,
+    )
+    assert decode_order(RawMessage(value=to_json(intent)), T0) == intent
+    broken = to_json(intent).replace(b'"BUY"', b'"SIDEWAYS"')
+    dead = decode_order(RawMessage(value=broken, key=b"BTCUSDT"), T0)
+    assert isinstance(dead, DeadLetter)
+    assert "invalid order intent" in dead.reason and dead.payload == broken
 
 
 def test_an_operator_reset_reaches_risk_through_account_events() -> None:

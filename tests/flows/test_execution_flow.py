@@ -31,7 +31,9 @@ from flows.execution_flow import ExecutionDeps, ExecutionOutputs, build, get_flo
 from flows.kafka_flow import KafkaSettings
 from flows.signal_flow import Output
 from operators.normalise import RawMessage
+from operators.proposal import client_order_id
 from operators.risk import AccountFill, AccountOrderUpdate, CancelRequest
+from operators.time_exit import time_exit_id
 from records import (
     DeadLetter,
     Market,
@@ -235,19 +237,20 @@ class _CancelOnceResting(StatelessSourcePartition[RawMessage]):
 
 
 def test_kill_switch_cancel_requests_cancel_resting_orders_at_the_venue() -> None:
+    cid = client_order_id("sig-rest", "HACK", "BTCUSDT", 0)  # a real id, as risk makes them
     resting = msgspec.structs.replace(
-        _intent("tw-exec-rest-1"), order_type=OrderType.LIMIT, limit_price=Decimal(10000)
+        _intent(cid), order_type=OrderType.LIMIT, limit_price=Decimal(10000)
     )
     requests = [
         CancelRequest(
             account=account,
             venue=Venue.BYBIT,
             symbol="BTCUSDT",
-            client_order_id="tw-exec-rest-1",
+            client_order_id=order_id,
             reason="HALTED: drawdown",
             created_at=START,
         )
-        for account in ("acct1", "someone-else")
+        for account, order_id in (("acct1", cid), ("someone-else", cid), ("acct1", "tw-unknown"))
     ]
     events: list[Any] = []
     fills: list[Any] = []
@@ -255,9 +258,7 @@ def test_kill_switch_cancel_requests_cancel_resting_orders_at_the_venue() -> Non
     with LocalSimulator.start(PriceBook.bundled(), START) as sim:
         client = BybitExecutionClient(sim.config(Venue.BYBIT), account="acct1")
         engine = sim.exchange.engine("bybit", Market.LINEAR)
-        script = _CancelOnceResting(
-            resting, requests, lambda: engine.order("tw-exec-rest-1") is not None
-        )
+        script = _CancelOnceResting(resting, requests, lambda: engine.order(cid) is not None)
         deps = ExecutionDeps(
             client=lambda: client,
             account="acct1",
@@ -271,14 +272,18 @@ def test_kill_switch_cancel_requests_cancel_resting_orders_at_the_venue() -> Non
             dead_letters=Output(TestingSink(dead)),
         )
         run_main(get_flow(_Once(script), outputs, deps, lambda raw: raw))
-        order = engine.order("tw-exec-rest-1")
+        order = engine.order(cid)
     assert order is not None and order.status == OrderStatus.CANCELED
-    statuses = [e.update.status for e in events if isinstance(e, AccountOrderUpdate)]
-    assert statuses == [OrderStatus.NEW, OrderStatus.CANCELED]
+    updates = [e.update for e in events if isinstance(e, AccountOrderUpdate)]
+    assert [(u.client_order_id, u.status) for u in updates] == [
+        (cid, OrderStatus.NEW),
+        (cid, OrderStatus.CANCELED),
+    ]
     assert not fills
-    [letter] = dead
-    assert letter.stage == "execution_cancel"
-    assert "'someone-else' reached 'acct1'" in letter.reason
+    other, unknown = dead
+    assert other.stage == unknown.stage == "execution_cancel"
+    assert "'someone-else' reached 'acct1'" in other.reason
+    assert unknown.reason.startswith("cancel refused") and unknown.key == "tw-unknown"
 
 
 class _Once(DynamicSource[RawMessage]):
@@ -311,8 +316,9 @@ class _SubmitThenAdvance(StatelessSourcePartition[RawMessage]):
 
 
 def test_an_entry_with_a_hold_is_closed_once_the_hold_has_run_out() -> None:
-    entry = msgspec.structs.replace(_intent("tw-exec-hold-1"), hold_seconds=3600)
-    exits: list[OrderIntent] = []
+    cid = client_order_id("sig-hold", "HACK", "BTCUSDT", 0)
+    entry = msgspec.structs.replace(_intent(cid), hold_seconds=3600)
+    exits: list[OrderIntent | CancelRequest] = []
     events: list[Any] = []
     deadline = time.monotonic() + 30
     with LocalSimulator.start(PriceBook.bundled(), START) as sim:
@@ -330,11 +336,14 @@ def test_an_entry_with_a_hold_is_closed_once_the_hold_has_run_out() -> None:
             dead_letters=Output(TestingSink([])),
             time_exits=Output(TestingSink(exits)),
         )
-        source = _Once(_SubmitThenAdvance(entry, sim, "tw-exec-hold-1"))
+        source = _Once(_SubmitThenAdvance(entry, sim, cid))
         run_main(get_flow(source, outputs, deps, lambda raw: raw))
     [fill] = [e.fill for e in events if isinstance(e, AccountFill)]
-    [close] = exits
-    assert close.client_order_id == "tw-exec-hold-1-tx"
+    assert fill.client_order_id == cid  # the venue reports under the intent's own id
+    *cancels, close = exits  # a cancel of the rest comes first unless FILLED was seen already
+    assert all(isinstance(c, CancelRequest) and c.client_order_id == cid for c in cancels)
+    assert isinstance(close, OrderIntent)
+    assert close.client_order_id == time_exit_id(cid, "BTCUSDT")
     assert (close.side, close.order_type, close.reduce_only) == (Side.SELL, OrderType.MARKET, True)
     assert close.quantity == fill.quantity == Decimal("0.010")
     assert close.created_at == fill.filled_at + timedelta(hours=1)

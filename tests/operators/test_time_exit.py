@@ -6,9 +6,10 @@ import pickle
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from operators.risk import AccountFill
-from operators.time_exit import TimeExitLogic, close_intent, exit_key, observe
-from records import Fill, Market, OrderIntent, OrderType, Side, Venue
+from connectors.venues.ids import venue_client_id
+from operators.risk import AccountFill, AccountOrderUpdate, CancelRequest
+from operators.time_exit import TimeExitLogic, exit_key, exit_orders, observe, time_exit_id
+from records import Fill, Market, OrderIntent, OrderStatus, OrderType, OrderUpdate, Side, Venue
 
 T0 = datetime(2024, 3, 1, 12, tzinfo=UTC)
 
@@ -54,30 +55,61 @@ def _fill(fill_id: str, qty: str, price: str, seconds: int, cid: str = "tw-1") -
     return AccountFill(account="paper", fill=fill)
 
 
+def _update(status: OrderStatus, filled: str = "0", cid: str = "tw-1") -> AccountOrderUpdate:
+    update = OrderUpdate(
+        client_order_id=cid,
+        venue=Venue.BYBIT,
+        symbol="ETHUSDT",
+        status=status,
+        quantity=Decimal("0.50"),
+        filled_quantity=Decimal(filled),
+        updated_at=T0,
+    )
+    return AccountOrderUpdate(account="paper", update=update)
+
+
 def test_only_entries_with_a_hold_are_followed() -> None:
     assert observe(None, _entry(hold=None)) is None
     assert observe(None, _entry(reduce_only=True)) is None
     assert observe(None, _fill("f1", "0.5", "2000", 5)) is None
     assert exit_key(_entry()) == exit_key(_fill("f1", "0.5", "2000", 5)) == "tw-1"
+    assert exit_key(_update(OrderStatus.NEW)) == "tw-1"
 
 
-def test_the_close_covers_every_fill_and_is_due_a_hold_after_the_first() -> None:
+def test_an_entry_that_ends_unfilled_is_forgotten_and_one_that_filled_is_kept() -> None:
     entry = observe(None, _entry())
-    assert entry is not None and entry.due is None
+    assert observe(entry, _update(OrderStatus.NEW)) == entry
+    assert observe(entry, _update(OrderStatus.REJECTED)) is None
+    assert observe(entry, _update(OrderStatus.CANCELED)) is None
+    # the venue said FILLED before the fills were polled: wait for them
+    filled = observe(entry, _update(OrderStatus.FILLED, filled="0.50"))
+    assert filled is not None and filled.final and filled.due is None
+
+
+def test_at_the_due_time_the_rest_is_cancelled_and_the_fills_closed() -> None:
+    entry = observe(None, _entry())
     entry = observe(entry, _fill("f2", "0.20", "1999", 30))
-    entry = observe(entry, _fill("f1", "0.30", "2001", 10))
+    entry = observe(entry, _fill("f1", "0.10", "2001", 10))
     assert entry is not None and entry.due == T0 + timedelta(seconds=10 + 900)
-    close = close_intent(entry)
-    assert close.client_order_id == "tw-1-tx"
+    cancel, close = exit_orders(entry)
+    assert isinstance(cancel, CancelRequest) and cancel.client_order_id == "tw-1"
+    assert cancel.created_at == entry.due
+    assert isinstance(close, OrderIntent)
+    assert close.client_order_id == time_exit_id("tw-1", "ETHUSDT")
+    assert len(close.client_order_id) == 33
+    assert venue_client_id(close.client_order_id) == close.client_order_id
     assert (close.side, close.order_type, close.quantity) == (
         Side.BUY,
         OrderType.MARKET,
-        Decimal("0.50"),
+        Decimal("0.30"),
     )
     assert close.reduce_only and close.hold_seconds is None
     assert (close.limit_price, close.stop_loss, close.take_profit) == (None, None, None)
     assert close.created_at == entry.due
     assert close.reference_price == Decimal(2001)
+    done = observe(entry, _update(OrderStatus.CANCELED, filled="0.30"))
+    assert done is not None
+    assert [type(o) for o in exit_orders(done)] == [OrderIntent]  # nothing left to cancel
 
 
 def test_the_operator_wakes_at_the_due_time_sends_once_and_forgets() -> None:
@@ -85,8 +117,9 @@ def test_the_operator_wakes_at_the_due_time_sends_once_and_forgets() -> None:
     assert logic.on_item(_entry()) == ([], False)
     assert logic.notify_at() is None
     assert logic.on_item(_fill("f1", "0.5", "2000", 60)) == ([], False)
+    assert logic.on_item(_update(OrderStatus.FILLED, filled="0.5")) == ([], False)
     assert logic.notify_at() == T0 + timedelta(seconds=960)
     resumed = TimeExitLogic(pickle.loads(pickle.dumps(logic.snapshot())))
     [close], discard = resumed.on_notify()
-    assert close.client_order_id == "tw-1-tx" and discard
+    assert isinstance(close, OrderIntent) and close.quantity == Decimal("0.5") and discard
     assert TimeExitLogic(None).on_item(_fill("f9", "1", "1", 0, cid="other")) == ([], True)

@@ -10,6 +10,7 @@ import pytest
 from connectors.venues.config import MAINNET_CONFIRMATION, ConfigError, Network, VenueConfig
 from connectors.venues.ids import venue_client_id
 from connectors.venues.retry import RetryPolicy, VenueError
+from operators.proposal import client_order_id
 from records import Venue
 
 
@@ -46,8 +47,16 @@ def test_keys_from_secrets_file_and_missing_keys_fail(tmp_path: Path) -> None:
 
 
 def test_endpoint_overrides_only_for_the_simulator_on_loopback() -> None:
-    with pytest.raises(ConfigError, match="loopback"):
-        VenueConfig(Venue.BYBIT, "k", "s", Network.SIMULATOR, "http://10.0.0.1:80")
+    for elsewhere in (
+        "http://10.0.0.1:80",
+        "http://127.0.0.1@evil.example:80",
+        "http://localhost.evil.example",
+        "https://127.0.0.1:80",
+    ):
+        with pytest.raises(ConfigError, match="loopback"):
+            VenueConfig(Venue.BYBIT, "k", "s", Network.SIMULATOR, elsewhere)
+    for local in ("http://127.0.0.1:8765", "http://localhost:1", "http://[::1]:2"):
+        assert VenueConfig(Venue.BYBIT, "k", "s", Network.SIMULATOR, local).endpoint == local
     for network in (Network.TESTNET, Network.MAINNET):
         with pytest.raises(ConfigError, match="simulator network only"):
             VenueConfig(Venue.BYBIT, "k", "s", network, "http://127.0.0.1:8080")
@@ -63,6 +72,12 @@ def test_endpoint_overrides_only_for_the_simulator_on_loopback() -> None:
         "TRADEWIRE_BYBIT_ENDPOINT": "http://127.0.0.1:9",
     }
     assert VenueConfig.from_env(Venue.BYBIT, env).endpoint == "http://127.0.0.1:9"
+
+
+def test_risk_made_ids_reach_the_venue_unchanged() -> None:
+    """Fills and updates come back under the venue's id: for risk's ids it is their own."""
+    cid = client_order_id("sig:" + "x" * 80, "HACK", "BTCUSDT", 3)
+    assert len(cid) == 33 and venue_client_id(cid) == cid
 
 
 def test_client_ids_are_deterministic_and_venue_safe() -> None:

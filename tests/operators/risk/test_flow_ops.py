@@ -17,7 +17,7 @@ from tests.operators.risk.helpers import CONFIG, D, config, fill, mark, proposal
 
 def build(events: list[Any], cfg: Any = CONFIG) -> tuple[Dataflow, dict[str, list[Any]]]:
     sinks: dict[str, list[Any]] = {
-        k: [] for k in ("intents", "rejections", "cancels", "state_changes", "errors")
+        k: [] for k in ("intents", "rejections", "cancels", "orders", "state_changes", "errors")
     }
     flow = Dataflow("risk_test")
     up = op.input("in", flow, TestingSource(events))
@@ -46,6 +46,7 @@ def test_single_worker_routes_every_output_kind() -> None:
     (cancel,) = sinks["cancels"]
     assert isinstance(cancel, CancelRequest)
     assert cancel.client_order_id == intent.client_order_id
+    assert sinks["orders"] == [intent, cancel]  # one stream, in the engine's order
     (change,) = sinks["state_changes"]
     assert isinstance(change, TradingStateChanged)
     (dead,) = sinks["errors"]
