@@ -226,15 +226,20 @@ class BinanceExecutionClient:
         self._market_of[cid] = intent.market
         if intent.market is Market.LINEAR and intent.order_type in _CONDITIONAL:
             self._conditional.add(cid)
-        duplicate = False
-        try:
-            self._place(intent, cid)
-        except VenueError as error:
-            if not _is_duplicate(error):
-                log.warning("binance order %s failed: %s", cid, error)
-                return self._failed(cid, intent.symbol, error, intent)
+        # Binance refuses a repeated client id only among *open* orders: a re-delivered intent
+        # whose order already filled would be placed again. Look first.
+        duplicate = self.query(intent.symbol, cid).status is not OrderStatus.REJECTED
+        if duplicate:
             log.info("binance order %s already exists; returning it", cid)
-            duplicate = True
+        else:
+            try:
+                self._place(intent, cid)
+            except VenueError as error:
+                if not _is_duplicate(error):
+                    log.warning("binance order %s failed: %s", cid, error)
+                    return self._failed(cid, intent.symbol, error, intent)
+                log.info("binance order %s already exists; returning it", cid)
+                duplicate = True
         if intent.stop_loss is not None or intent.take_profit is not None:
             self._pending_exits[cid] = intent
         placed = self.query(intent.symbol, cid)

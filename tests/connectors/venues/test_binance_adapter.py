@@ -339,3 +339,21 @@ def test_a_new_process_adopts_open_orders_and_reports_their_fills(
         ("bn-ad-stop", Decimal("0.01")),
         ("bn-ad-lim", Decimal("0.001")),
     }
+
+
+def test_an_intent_redelivered_after_its_order_filled_is_not_placed_again(
+    sim: LocalSimulator, make_intent: Callable[..., OrderIntent], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Binance checks client ids only among open orders, so the adapter must look first."""
+    intent = make_intent("bn-f1", Venue.BINANCE)
+    adapter(sim).submit(intent)
+    sim.advance(1)
+    later = adapter(sim)  # a new process after recovery, re-reading the intent
+
+    def place(*_args: object) -> None:
+        raise AssertionError("placed a second order")
+
+    monkeypatch.setattr(later, "_place", place)
+    again = later.submit(intent)
+    assert (again.status, again.filled_quantity) == (OrderStatus.FILLED, Decimal("0.01"))
+    assert len(sim.exchange.engine("binance", Market.LINEAR).orders()) == 1
