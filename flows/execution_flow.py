@@ -32,6 +32,7 @@ from bytewax.outputs import Sink
 from connectors.kafka import account_event_message, dead_letter_message, from_kafka, order_message
 from connectors.portfolio_store.sink import PortfolioSink
 from connectors.venues.base import ExecutionClient
+from flows import metrics
 from flows.kafka_flow import KafkaSettings
 from flows.signal_flow import Output, write
 from operators.normalise import RawMessage
@@ -111,11 +112,11 @@ def cancel(request: CancelRequest, deps: ExecutionDeps) -> AccountOrderUpdate | 
 
     A cancel the venue refuses (after the adapter's retries) leaves the order as it was, so it
     is a dead letter, not an update: risk keeps the order open and the venue's own updates
-    still report it. So is a request for another account's orders, or a client that raises.
+    still report it. So is a request for another venue, or a client that raises.
     """
     now = deps.clock.now()
-    if request.account != deps.account:
-        reason = f"cancel for account {request.account!r} reached {deps.account!r}"
+    if request.venue != deps.client().venue:
+        reason = f"cancel for {request.venue} reached the {deps.client().venue} client"
     else:
         try:
             update = deps.client().cancel(request.symbol, request.client_order_id)
@@ -205,8 +206,9 @@ def get_flow(
         lambda r: r if isinstance(r, DeadLetter) else decode_order(r, deps.clock.now()),
     )
     split = op.branch("valid", decoded, lambda x: not isinstance(x, DeadLetter))
-    orders: Stream[OrderIntent | CancelRequest] = split.trues  # type: ignore[assignment]
+    valid: Stream[OrderIntent | CancelRequest] = split.trues  # type: ignore[assignment]
     bad: Stream[DeadLetter] = split.falses  # type: ignore[assignment]
+    orders = op.filter("this_account", valid, lambda o: _ours(o, deps.account))
     outcomes = op.map("execute", orders, lambda o: execute(o, deps))
     done = op.branch("executed", outcomes, lambda x: isinstance(x, AccountOrderUpdate))
     executed: Stream[AccountEvent] = done.trues  # type: ignore[assignment]
@@ -219,11 +221,22 @@ def get_flow(
     if outputs.time_exits is not None:
         holds = op.filter_map("holds", orders, _held)
         entries = op.key_on("by_entry", op.merge("entry_events", holds, events), exit_key)
-        exits = op.key_rm("unkey_exits", op.stateful("time_exits", entries, TimeExitLogic))
+        exits = op.key_rm(
+            "unkey_exits",
+            op.stateful("time_exits", entries, lambda state: TimeExitLogic(state, deps.clock)),
+        )
         write("time_exits_out", exits, outputs.time_exits)
     write("events_out", events, outputs.events)
     write("dlq_out", dead, outputs.dead_letters)
     return flow
+
+
+def _ours(order: OrderIntent | CancelRequest, account: str) -> bool:
+    """One execution flow per account reads the shared topic: others' orders are theirs."""
+    if order.account == account:
+        return True
+    metrics.OTHER_ACCOUNTS.labels(order.account).inc()
+    return False
 
 
 def _held(order: OrderIntent | CancelRequest) -> OrderIntent | None:

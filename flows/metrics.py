@@ -1,4 +1,4 @@
-"""Throughput metrics of the signal flow, in the default Prometheus registry.
+"""Throughput metrics of the flows, in the default Prometheus registry.
 
 Bytewax serves that registry on its API port (``BYTEWAX_DATAFLOW_API_ENABLED=true``, port 3030,
 ``/metrics``), next to its own per-step metrics, so one scrape sees both.
@@ -17,4 +17,9 @@ NLP_BATCH = Histogram(
     "tradewire_nlp_batch_size",
     "Items per batched model call",
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+)
+OTHER_ACCOUNTS = Counter(
+    "tradewire_execution_other_account_orders",
+    "Orders on the shared intents topic left to another account's execution flow",
+    ["account"],
 )

@@ -22,7 +22,7 @@ from bytewax.operators import StatefulLogic
 
 from operators.proposal import client_order_id
 from operators.risk import AccountFill, AccountOrderUpdate, CancelRequest
-from records import OrderIntent, OrderStatus, OrderType, Side
+from records import Clock, OrderIntent, OrderStatus, OrderType, Side
 
 TimeExitEvent = OrderIntent | AccountFill | AccountOrderUpdate
 TimeExitOrder = OrderIntent | CancelRequest
@@ -45,33 +45,50 @@ def exit_key(event: TimeExitEvent) -> str:
     return event.update.client_order_id
 
 
+ORPHAN_WAIT = timedelta(minutes=10)
+"""How long fills wait for their intent: the two come by different inputs, and within one epoch
+Bytewax does not order items of different inputs."""
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
-    intent: OrderIntent
+    intent: OrderIntent | None
+    """None while only fills have been seen (an order with no hold, or its intent is late)."""
     filled: Decimal = Decimal(0)
     last_price: Decimal | None = None
     first_fill_at: datetime | None = None
     final: bool = False
     """The venue is done with the order (filled, cancelled, rejected or expired)."""
+    orphan_until: datetime | None = None
 
     @property
     def due(self) -> datetime | None:
-        if self.first_fill_at is None or self.intent.hold_seconds is None:
+        if self.intent is None or self.intent.hold_seconds is None:
+            return None
+        if self.first_fill_at is None:
             return None
         return self.first_fill_at + timedelta(seconds=self.intent.hold_seconds)
 
+    @property
+    def wake_at(self) -> datetime | None:
+        return self.orphan_until if self.intent is None else self.due
 
-def observe(entry: Entry | None, event: TimeExitEvent) -> Entry | None:
+
+def observe(entry: Entry | None, event: TimeExitEvent, now: datetime) -> Entry | None:
     """The entry after an intent, a fill or an order update; None when nothing is left to do."""
     if isinstance(event, OrderIntent):
-        return entry if entry is not None else Entry(event) if wants_time_exit(event) else None
-    if entry is None:
-        return None
+        if not wants_time_exit(event):
+            return None
+        if entry is None:
+            return Entry(event)
+        return replace(entry, intent=event, orphan_until=None) if entry.intent is None else entry
     if isinstance(event, AccountOrderUpdate):
-        if event.update.status not in FINAL:
+        if entry is None or event.update.status not in FINAL:
             return entry
         nothing_filled = entry.filled == 0 and event.update.filled_quantity == 0
         return None if nothing_filled else replace(entry, final=True)
+    if entry is None:
+        entry = Entry(None, orphan_until=now + ORPHAN_WAIT)
     fill = event.fill
     first = entry.first_fill_at
     return replace(
@@ -91,7 +108,7 @@ def exit_orders(entry: Entry) -> list[TimeExitOrder]:
     """What ends the hold: a cancel of the entry's open rest (unless the venue is done with it),
     then the reduce-only market order that closes what was filled."""
     intent, due = entry.intent, entry.due
-    assert due is not None, "only an entry with a fill has a time exit"
+    assert intent is not None and due is not None, "only an entry with a fill has a time exit"
     reason = f"time exit {intent.hold_seconds}s after the first fill of {intent.client_order_id}"
     out: list[TimeExitOrder] = []
     if not entry.final:
@@ -124,21 +141,25 @@ def exit_orders(entry: Entry) -> list[TimeExitOrder]:
 
 
 class TimeExitLogic(StatefulLogic[TimeExitEvent, TimeExitOrder, Entry | None]):
-    """Bytewax wrapper: wakes at the entry's due time, emits its exit once, forgets it."""
+    """Bytewax wrapper: wakes at the entry's due time, emits its exit once, forgets it; fills
+    whose intent never comes are forgotten after ``ORPHAN_WAIT``."""
 
-    def __init__(self, entry: Entry | None) -> None:
+    def __init__(self, entry: Entry | None, clock: Clock) -> None:
         self._entry = entry
+        self._clock = clock
 
     def on_item(self, value: TimeExitEvent) -> tuple[Iterable[TimeExitOrder], bool]:
-        self._entry = observe(self._entry, value)
+        self._entry = observe(self._entry, value, self._clock.now())
         return [], self._entry is None
 
     def on_notify(self) -> tuple[Iterable[TimeExitOrder], bool]:
         entry = self._entry
-        return (exit_orders(entry) if entry is not None else []), StatefulLogic.DISCARD
+        if entry is None or entry.intent is None:
+            return [], StatefulLogic.DISCARD
+        return exit_orders(entry), StatefulLogic.DISCARD
 
     def notify_at(self) -> datetime | None:
-        return self._entry.due if self._entry is not None else None
+        return self._entry.wake_at if self._entry is not None else None
 
     def snapshot(self) -> Entry | None:
         return self._entry

@@ -5,8 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
 
-from records import Entity, EventType, NewsItem, Sentiment, to_json
+from records import (
+    Entity,
+    EventType,
+    Market,
+    NewsItem,
+    OrderIntent,
+    OrderType,
+    Sentiment,
+    Side,
+    Venue,
+    to_json,
+)
 
 
 @dataclass(frozen=True)
@@ -72,3 +85,25 @@ def news(
 
 def news_bytes(title: str, **kw: object) -> bytes:
     return to_json(news(title, **kw))  # type: ignore[arg-type]
+
+
+def order_intent(client_order_id: str, **changes: Any) -> OrderIntent:
+    """A market buy of 0.01 BTCUSDT linear on Bybit for account ``acct``; ``changes`` override."""
+    fields: dict[str, Any] = {
+        "client_order_id": client_order_id,
+        "signal_id": "sig-1",
+        "news_key": "test:1",
+        "model_version": "m1",
+        "playbook": "test",
+        "account": "acct",
+        "venue": Venue.BYBIT,
+        "market": Market.LINEAR,
+        "symbol": "BTCUSDT",
+        "side": Side.BUY,
+        "order_type": OrderType.MARKET,
+        "quantity": Decimal("0.01"),
+        "reference_price": Decimal(62000),
+        "reason": "test",
+        "created_at": datetime(2024, 1, 1, tzinfo=UTC),
+    }
+    return OrderIntent(**(fields | changes))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from connectors.kafka import (
     Topics,
@@ -15,8 +14,8 @@ from connectors.kafka import (
 from flows.execution_flow import decode_order
 from operators.normalise import RawMessage
 from operators.risk import CancelRequest, ResetCommand, TradingState
-from records import DeadLetter, Market, OrderIntent, OrderType, Side, Venue, to_json
-from tests.doubles import news
+from records import DeadLetter, Venue, to_json
+from tests.doubles import news, order_intent
 
 T0 = datetime(2024, 3, 1, 12, tzinfo=UTC)
 
@@ -52,23 +51,7 @@ def test_a_cancel_request_shares_the_intents_topic_and_decodes_as_itself() -> No
 
 
 def test_a_malformed_intent_is_a_dead_letter_not_a_cancel() -> None:
-    intent = OrderIntent(
-        client_order_id="tw-1",
-        signal_id="sig-1",
-        news_key="wire:1",
-        model_version="m1",
-        playbook="HACK",
-        account="paper",
-        venue=Venue.BYBIT,
-        market=Market.LINEAR,
-        symbol="BTCUSDT",
-        side=Side.BUY,
-        order_type=OrderType.MARKET,
-        quantity=Decimal("0.01"),
-        reference_price=Decimal(30000),
-        reason="test",
-        created_at=T0,
-    )
+    intent = order_intent("tw-1", account="paper")
     assert decode_order(RawMessage(value=to_json(intent)), T0) == intent
     broken = to_json(intent).replace(b'"BUY"', b'"SIDEWAYS"')
     dead = decode_order(RawMessage(value=broken, key=b"BTCUSDT"), T0)

@@ -48,27 +48,21 @@ from records import (
     to_json,
 )
 from tests.conftest import POSTGRES_DSN, TANSU_PRODUCER_CONFIG, drain_topic
+from tests.doubles import order_intent
 
 pytestmark = pytest.mark.integration
 START = datetime(2022, 5, 9, 12, tzinfo=UTC)
 
 
 def _intent(cid: str, venue: Venue = Venue.BYBIT) -> OrderIntent:
-    return OrderIntent(
-        client_order_id=cid,
+    return order_intent(
+        cid,
         signal_id="sig-1",
         news_key="wire:1",
-        model_version="m1",
         playbook="HACK",
         account="acct1",
         venue=venue,
-        market=Market.LINEAR,
-        symbol="BTCUSDT",
-        side=Side.BUY,
-        order_type=OrderType.MARKET,
-        quantity=Decimal("0.010"),
         reference_price=Decimal(30000),
-        reason="test",
         created_at=START,
     )
 
@@ -222,9 +216,10 @@ def test_venue_keys_can_come_from_a_secrets_file(
 class _CancelOnceResting(StatelessSourcePartition[RawMessage]):
     """Sends the intent, then, once its order rests at the venue, the kill switch's requests."""
 
-    def __init__(self, intent: OrderIntent, requests: list[CancelRequest], resting: Any) -> None:
-        cancels: list[OrderIntent | CancelRequest] = [*requests]
-        self._script: list[list[OrderIntent | CancelRequest]] = [[intent], cancels]
+    def __init__(
+        self, intent: OrderIntent, later: list[OrderIntent | CancelRequest], resting: Any
+    ) -> None:
+        self._script: list[list[OrderIntent | CancelRequest]] = [[intent], later]
         self._resting = resting
 
     def next_batch(self) -> list[RawMessage]:
@@ -252,13 +247,19 @@ def test_kill_switch_cancel_requests_cancel_resting_orders_at_the_venue() -> Non
         )
         for account, order_id in (("acct1", cid), ("someone-else", cid), ("acct1", "tw-unknown"))
     ]
+    wrong_venue = msgspec.structs.replace(requests[0], venue=Venue.BINANCE)
+    foreign = msgspec.structs.replace(
+        _intent(client_order_id("sig-other", "HACK", "BTCUSDT", 0)), account="someone-else"
+    )
     events: list[Any] = []
     fills: list[Any] = []
     dead: list[DeadLetter] = []
     with LocalSimulator.start(PriceBook.bundled(), START) as sim:
         client = BybitExecutionClient(sim.config(Venue.BYBIT), account="acct1")
         engine = sim.exchange.engine("bybit", Market.LINEAR)
-        script = _CancelOnceResting(resting, requests, lambda: engine.order(cid) is not None)
+        script = _CancelOnceResting(
+            resting, [foreign, wrong_venue, *requests], lambda: engine.order(cid) is not None
+        )
         deps = ExecutionDeps(
             client=lambda: client,
             account="acct1",
@@ -273,6 +274,7 @@ def test_kill_switch_cancel_requests_cancel_resting_orders_at_the_venue() -> Non
         )
         run_main(get_flow(_Once(script), outputs, deps, lambda raw: raw))
         order = engine.order(cid)
+        assert engine.order(foreign.client_order_id) is None  # another account's order
     assert order is not None and order.status == OrderStatus.CANCELED
     updates = [e.update for e in events if isinstance(e, AccountOrderUpdate)]
     assert [(u.client_order_id, u.status) for u in updates] == [
@@ -280,9 +282,10 @@ def test_kill_switch_cancel_requests_cancel_resting_orders_at_the_venue() -> Non
         (cid, OrderStatus.CANCELED),
     ]
     assert not fills
-    other, unknown = dead
-    assert other.stage == unknown.stage == "execution_cancel"
-    assert "'someone-else' reached 'acct1'" in other.reason
+    # another account's orders are left to that account's flow; the rest are dead letters
+    venue, unknown = dead
+    assert venue.stage == unknown.stage == "execution_cancel"
+    assert "cancel for binance reached the bybit client" in venue.reason
     assert unknown.reason.startswith("cancel refused") and unknown.key == "tw-unknown"
 
 

@@ -8,22 +8,34 @@ from decimal import Decimal
 
 from connectors.venues.ids import venue_client_id
 from operators.risk import AccountFill, AccountOrderUpdate, CancelRequest
-from operators.time_exit import TimeExitLogic, exit_key, exit_orders, observe, time_exit_id
-from records import Fill, Market, OrderIntent, OrderStatus, OrderType, OrderUpdate, Side, Venue
+from operators.time_exit import (
+    ORPHAN_WAIT,
+    TimeExitLogic,
+    exit_key,
+    exit_orders,
+    observe,
+    time_exit_id,
+)
+from records import (
+    Fill,
+    ManualClock,
+    OrderIntent,
+    OrderStatus,
+    OrderType,
+    OrderUpdate,
+    Side,
+    Venue,
+)
+from tests.doubles import order_intent
 
 T0 = datetime(2024, 3, 1, 12, tzinfo=UTC)
+NOW = T0 + timedelta(days=1)
 
 
 def _entry(hold: int | None = 900, reduce_only: bool = False) -> OrderIntent:
-    return OrderIntent(
-        client_order_id="tw-1",
-        signal_id="sig-1",
-        news_key="wire:1",
-        model_version="m1",
-        playbook="HACK",
+    return order_intent(
+        "tw-1",
         account="paper",
-        venue=Venue.BYBIT,
-        market=Market.LINEAR,
         symbol="ETHUSDT",
         side=Side.SELL,
         order_type=OrderType.LIMIT,
@@ -34,7 +46,6 @@ def _entry(hold: int | None = 900, reduce_only: bool = False) -> OrderIntent:
         reduce_only=reduce_only,
         hold_seconds=hold,
         reference_price=Decimal(2000),
-        reason="test",
         created_at=T0,
     )
 
@@ -69,27 +80,29 @@ def _update(status: OrderStatus, filled: str = "0", cid: str = "tw-1") -> Accoun
 
 
 def test_only_entries_with_a_hold_are_followed() -> None:
-    assert observe(None, _entry(hold=None)) is None
-    assert observe(None, _entry(reduce_only=True)) is None
-    assert observe(None, _fill("f1", "0.5", "2000", 5)) is None
+    assert observe(None, _entry(hold=None), NOW) is None
+    assert observe(None, _entry(reduce_only=True), NOW) is None
+    orphan = observe(None, _fill("f1", "0.5", "2000", 5), NOW)
+    assert orphan is not None and orphan.intent is None and orphan.due is None
+    assert observe(orphan, _entry(hold=None), NOW) is None
     assert exit_key(_entry()) == exit_key(_fill("f1", "0.5", "2000", 5)) == "tw-1"
     assert exit_key(_update(OrderStatus.NEW)) == "tw-1"
 
 
 def test_an_entry_that_ends_unfilled_is_forgotten_and_one_that_filled_is_kept() -> None:
-    entry = observe(None, _entry())
-    assert observe(entry, _update(OrderStatus.NEW)) == entry
-    assert observe(entry, _update(OrderStatus.REJECTED)) is None
-    assert observe(entry, _update(OrderStatus.CANCELED)) is None
+    entry = observe(None, _entry(), NOW)
+    assert observe(entry, _update(OrderStatus.NEW), NOW) == entry
+    assert observe(entry, _update(OrderStatus.REJECTED), NOW) is None
+    assert observe(entry, _update(OrderStatus.CANCELED), NOW) is None
     # the venue said FILLED before the fills were polled: wait for them
-    filled = observe(entry, _update(OrderStatus.FILLED, filled="0.50"))
+    filled = observe(entry, _update(OrderStatus.FILLED, filled="0.50"), NOW)
     assert filled is not None and filled.final and filled.due is None
 
 
 def test_at_the_due_time_the_rest_is_cancelled_and_the_fills_closed() -> None:
-    entry = observe(None, _entry())
-    entry = observe(entry, _fill("f2", "0.20", "1999", 30))
-    entry = observe(entry, _fill("f1", "0.10", "2001", 10))
+    entry = observe(None, _entry(), NOW)
+    entry = observe(entry, _fill("f2", "0.20", "1999", 30), NOW)
+    entry = observe(entry, _fill("f1", "0.10", "2001", 10), NOW)
     assert entry is not None and entry.due == T0 + timedelta(seconds=10 + 900)
     cancel, close = exit_orders(entry)
     assert isinstance(cancel, CancelRequest) and cancel.client_order_id == "tw-1"
@@ -107,19 +120,35 @@ def test_at_the_due_time_the_rest_is_cancelled_and_the_fills_closed() -> None:
     assert (close.limit_price, close.stop_loss, close.take_profit) == (None, None, None)
     assert close.created_at == entry.due
     assert close.reference_price == Decimal(2001)
-    done = observe(entry, _update(OrderStatus.CANCELED, filled="0.30"))
+    done = observe(entry, _update(OrderStatus.CANCELED, filled="0.30"), NOW)
     assert done is not None
     assert [type(o) for o in exit_orders(done)] == [OrderIntent]  # nothing left to cancel
 
 
 def test_the_operator_wakes_at_the_due_time_sends_once_and_forgets() -> None:
-    logic = TimeExitLogic(None)
+    logic = TimeExitLogic(None, ManualClock(NOW))
     assert logic.on_item(_entry()) == ([], False)
     assert logic.notify_at() is None
     assert logic.on_item(_fill("f1", "0.5", "2000", 60)) == ([], False)
     assert logic.on_item(_update(OrderStatus.FILLED, filled="0.5")) == ([], False)
     assert logic.notify_at() == T0 + timedelta(seconds=960)
-    resumed = TimeExitLogic(pickle.loads(pickle.dumps(logic.snapshot())))
+    resumed = TimeExitLogic(pickle.loads(pickle.dumps(logic.snapshot())), ManualClock(NOW))
     [close], discard = resumed.on_notify()
     assert isinstance(close, OrderIntent) and close.quantity == Decimal("0.5") and discard
-    assert TimeExitLogic(None).on_item(_fill("f9", "1", "1", 0, cid="other")) == ([], True)
+
+
+def test_fills_that_come_before_their_intent_wait_for_it_a_while() -> None:
+    clock = ManualClock(NOW)
+    logic = TimeExitLogic(None, clock)
+    assert logic.on_item(_fill("f1", "0.5", "2000", 60)) == ([], False)
+    assert logic.notify_at() == NOW + ORPHAN_WAIT  # no hold known yet
+    assert logic.on_item(_entry()) == ([], False)
+    assert logic.notify_at() == T0 + timedelta(seconds=960)
+    [cancel, close], _ = logic.on_notify()
+    assert isinstance(cancel, CancelRequest)
+    assert isinstance(close, OrderIntent) and close.quantity == Decimal("0.5")
+    # an order without a hold: its fills are forgotten once the wait is over
+    other = TimeExitLogic(None, clock)
+    other.on_item(_fill("f9", "1", "1", 0, cid="other"))
+    assert other.on_notify() == ([], True)
+    assert other.on_item(_entry(hold=None)) == ([], True)

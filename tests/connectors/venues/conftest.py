@@ -13,7 +13,8 @@ from connectors.marketdata.bars import PriceBook
 from connectors.venues.simulator.engine import EngineConfig
 from connectors.venues.simulator.exchange import RateLimit
 from connectors.venues.simulator.testing import LocalSimulator
-from records import Market, OrderIntent, OrderType, Side, Venue
+from records import Market, OrderIntent, Venue
+from tests.doubles import order_intent
 
 START = datetime(2024, 3, 1, 12, 30, tzinfo=UTC)
 PRICES = PriceBook.bundled(("BTCUSDT",), "1h")
@@ -51,25 +52,7 @@ def sim_factory() -> Iterator[SimFactory]:
 
 
 def _intent(cid: str, venue: Venue, market: Market = Market.LINEAR, **kw: Any) -> OrderIntent:
-    fields: dict[str, Any] = {
-        "client_order_id": cid,
-        "signal_id": "sig-1",
-        "news_key": "test:1",
-        "model_version": "m1",
-        "playbook": "test",
-        "account": "acct",
-        "venue": venue,
-        "market": market,
-        "symbol": "BTCUSDT",
-        "side": Side.BUY,
-        "order_type": OrderType.MARKET,
-        "quantity": Decimal("0.01"),
-        "reference_price": Decimal(62000),
-        "reason": "test",
-        "created_at": START,
-    }
-    fields.update(kw)
-    return OrderIntent(**fields)
+    return order_intent(cid, venue=venue, market=market, created_at=START, **kw)
 
 
 @pytest.fixture
