@@ -357,7 +357,8 @@ class BinanceExecutionClient:
             )
         except VenueError as error:
             return self._failed(client_order_id, symbol, error)
-        return self._track(self.query(symbol, client_order_id))
+        # Tracking is left as it was: the next poll reports the trades since, then this state.
+        return self.query(symbol, client_order_id)
 
     def cancel(self, symbol: str, client_order_id: str) -> OrderUpdate:
         market = self._market_of.get(client_order_id, Market.LINEAR)
@@ -378,7 +379,8 @@ class BinanceExecutionClient:
                 )
         except VenueError as error:
             return self._failed(client_order_id, symbol, error)
-        return self._track(self.query(symbol, client_order_id))
+        # Tracking is left as it was: the next poll reports the trades since, then this state.
+        return self.query(symbol, client_order_id)
 
     def open_orders(self, symbol: str | None = None) -> Sequence[OrderUpdate]:
         params = {"symbol": symbol} if symbol else {}

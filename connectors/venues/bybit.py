@@ -321,7 +321,8 @@ class BybitExecutionClient:
             self._call(self.session.amend_order, **params)
         except VenueError as error:
             return self._failed(client_order_id, symbol, error)
-        return self._track(self.query(symbol, client_order_id))
+        # Tracking is left as it was: the next poll reports the trades since, then this state.
+        return self.query(symbol, client_order_id)
 
     def cancel(self, symbol: str, client_order_id: str) -> OrderUpdate:
         market = self._markets_for(client_order_id)[0]
@@ -334,7 +335,8 @@ class BybitExecutionClient:
             )
         except VenueError as error:
             return self._failed(client_order_id, symbol, error)
-        return self._track(self.query(symbol, client_order_id))
+        # Tracking is left as it was: the next poll reports the trades since, then this state.
+        return self.query(symbol, client_order_id)
 
     def open_orders(self, symbol: str | None = None) -> Sequence[OrderUpdate]:
         out: list[OrderUpdate] = []
