@@ -94,6 +94,9 @@ def classify(exc: Exception) -> VenueError:
     return VenueError("unexpected", f"{type(exc).__name__}: {exc}", retryable=False)
 
 
+UNKNOWN_ORDER = -2013
+
+
 def _is_duplicate(error: VenueError) -> bool:
     return error.code == -4116 or (error.code == -2010 and "Duplicate" in error.message)
 
@@ -227,8 +230,16 @@ class BinanceExecutionClient:
         if intent.market is Market.LINEAR and intent.order_type in _CONDITIONAL:
             self._conditional.add(cid)
         # Binance refuses a repeated client id only among *open* orders: a re-delivered intent
-        # whose order already filled would be placed again. Look first.
-        duplicate = self.query(intent.symbol, cid).status is not OrderStatus.REJECTED
+        # whose order already filled would be placed again. Look first, and place only when
+        # the venue says there is no such order (a failed look places nothing).
+        try:
+            self._fetch(intent.symbol, cid)
+            duplicate = True
+        except VenueError as error:
+            if error.code != UNKNOWN_ORDER:
+                log.warning("binance order %s not placed, lookup failed: %s", cid, error)
+                return self._failed(cid, intent.symbol, error, intent)
+            duplicate = False
         if duplicate:
             log.info("binance order %s already exists; returning it", cid)
         else:
@@ -301,24 +312,27 @@ class BinanceExecutionClient:
         return update
 
     def query(self, symbol: str, client_order_id: str) -> OrderUpdate:
-        market = self._market_of.get(client_order_id, Market.LINEAR)
         try:
-            if market is Market.SPOT:
-                row = self._call(
-                    self.client.get_order, symbol=symbol, origClientOrderId=client_order_id
-                )
-                return self._update(row)
-            if client_order_id in self._conditional:
-                row = self._call(
-                    self.client.futures_get_order, symbol=symbol, clientAlgoId=client_order_id
-                )
-                return self._update(row, algo=True)
-            row = self._call(
-                self.client.futures_get_order, symbol=symbol, origClientOrderId=client_order_id
-            )
-            return self._update(row)
+            return self._fetch(symbol, client_order_id)
         except VenueError as error:
             return self._failed(client_order_id, symbol, error)
+
+    def _fetch(self, symbol: str, client_order_id: str) -> OrderUpdate:
+        market = self._market_of.get(client_order_id, Market.LINEAR)
+        if market is Market.SPOT:
+            row = self._call(
+                self.client.get_order, symbol=symbol, origClientOrderId=client_order_id
+            )
+            return self._update(row)
+        if client_order_id in self._conditional:
+            row = self._call(
+                self.client.futures_get_order, symbol=symbol, clientAlgoId=client_order_id
+            )
+            return self._update(row, algo=True)
+        row = self._call(
+            self.client.futures_get_order, symbol=symbol, origClientOrderId=client_order_id
+        )
+        return self._update(row)
 
     def amend(
         self,

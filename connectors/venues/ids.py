@@ -17,7 +17,9 @@ EXIT_SUFFIXES = ("-sl", "-tp")
 
 def venue_client_id(client_order_id: str, *, reserve: int = 3) -> str:
     """Map an intent id to a venue id with ``reserve`` characters left for exit suffixes."""
-    limit = MAX_LEN - reserve
+    # An exit of an id that fitted (``<id>-sl``) fits the reserve it was kept for.
+    exit_of_fitting = client_order_id.endswith(EXIT_SUFFIXES)
+    limit = MAX_LEN if exit_of_fitting else MAX_LEN - reserve
     if _SAFE.match(client_order_id) and len(client_order_id) <= limit:
         return client_order_id
     digest = hashlib.sha256(client_order_id.encode()).hexdigest()

@@ -10,6 +10,7 @@ from binance import Client
 from binance.exceptions import BinanceAPIException, BinanceRequestException
 
 from connectors.venues.binance import BinanceExecutionClient
+from connectors.venues.retry import VenueError
 from connectors.venues.simulator.testing import NO_WAIT_RETRY, TEST_KEY, TEST_SECRET, LocalSimulator
 from records import (
     Fill,
@@ -357,3 +358,21 @@ def test_an_intent_redelivered_after_its_order_filled_is_not_placed_again(
     again = later.submit(intent)
     assert (again.status, again.filled_quantity) == (OrderStatus.FILLED, Decimal("0.01"))
     assert len(sim.exchange.engine("binance", Market.LINEAR).orders()) == 1
+
+
+def test_an_order_is_not_placed_when_the_venue_cannot_say_whether_it_exists(
+    sim: LocalSimulator, make_intent: Callable[..., OrderIntent], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = adapter(sim)
+
+    def lookup_fails(*_args: object) -> None:
+        raise VenueError(-1003, "Too many requests.", retryable=True)
+
+    def place(*_args: object) -> None:
+        raise AssertionError("placed without knowing")
+
+    monkeypatch.setattr(client, "_fetch", lookup_fails)
+    monkeypatch.setattr(client, "_place", place)
+    update = client.submit(make_intent("bn-look", Venue.BINANCE))
+    assert (update.status, update.retryable) == (OrderStatus.REJECTED, True)
+    assert "binance -1003" in (update.reason or "")

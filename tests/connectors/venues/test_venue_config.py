@@ -78,6 +78,8 @@ def test_risk_made_ids_reach_the_venue_unchanged() -> None:
     """Fills and updates come back under the venue's id: for risk's ids it is their own."""
     cid = client_order_id("sig:" + "x" * 80, "HACK", "BTCUSDT", 3)
     assert len(cid) == 33 and venue_client_id(cid) == cid
+    assert venue_client_id(cid + "-sl") == cid + "-sl"  # its exits keep its name
+    assert len(venue_client_id("x" * 40 + "-tp")) <= 36
 
 
 def test_client_ids_are_deterministic_and_venue_safe() -> None:
