@@ -112,25 +112,22 @@ def cancel(request: CancelRequest, deps: ExecutionDeps) -> AccountOrderUpdate | 
 
     A cancel the venue refuses (after the adapter's retries) leaves the order as it was, so it
     is a dead letter, not an update: risk keeps the order open and the venue's own updates
-    still report it. So is a request for another venue, or a client that raises.
+    still report it. So is a client that raises.
     """
     now = deps.clock.now()
-    if request.venue != deps.client().venue:
-        reason = f"cancel for {request.venue} reached the {deps.client().venue} client"
+    try:
+        update = deps.client().cancel(request.symbol, request.client_order_id)
+    except Exception as exc:  # the flow keeps running; the request is kept in the dlq
+        log.exception("cancelling %s failed", request.client_order_id)
+        reason = f"cancel failed: {type(exc).__name__}: {exc}"
     else:
-        try:
-            update = deps.client().cancel(request.symbol, request.client_order_id)
-        except Exception as exc:  # the flow keeps running; the request is kept in the dlq
-            log.exception("cancelling %s failed", request.client_order_id)
-            reason = f"cancel failed: {type(exc).__name__}: {exc}"
-        else:
-            if update.status is not OrderStatus.REJECTED:
-                log.warning(
-                    "cancelled %s (%s): %s", request.client_order_id, update.status, request.reason
-                )
-                return AccountOrderUpdate(account=request.account, update=update)
-            log.error("cancel of %s refused: %s", request.client_order_id, update.reason)
-            reason = f"cancel refused: {update.reason}"
+        if update.status is not OrderStatus.REJECTED:
+            log.warning(
+                "cancelled %s (%s): %s", request.client_order_id, update.status, request.reason
+            )
+            return AccountOrderUpdate(account=request.account, update=update)
+        log.error("cancel of %s refused: %s", request.client_order_id, update.reason)
+        reason = f"cancel refused: {update.reason}"
     return DeadLetter(
         stage="execution_cancel",
         reason=reason,
@@ -208,7 +205,7 @@ def get_flow(
     split = op.branch("valid", decoded, lambda x: not isinstance(x, DeadLetter))
     valid: Stream[OrderIntent | CancelRequest] = split.trues  # type: ignore[assignment]
     bad: Stream[DeadLetter] = split.falses  # type: ignore[assignment]
-    orders = op.filter("this_account", valid, lambda o: _ours(o, deps.account))
+    orders = op.filter("this_account", valid, lambda o: _ours(o, deps.account, deps.client().venue))
     outcomes = op.map("execute", orders, lambda o: execute(o, deps))
     done = op.branch("executed", outcomes, lambda x: isinstance(x, AccountOrderUpdate))
     executed: Stream[AccountEvent] = done.trues  # type: ignore[assignment]
@@ -231,11 +228,12 @@ def get_flow(
     return flow
 
 
-def _ours(order: OrderIntent | CancelRequest, account: str) -> bool:
-    """One execution flow per account reads the shared topic: others' orders are theirs."""
-    if order.account == account:
+def _ours(order: OrderIntent | CancelRequest, account: str, venue: Venue) -> bool:
+    """One execution flow per account and venue reads the shared topic: others' orders are
+    theirs (counted, so a deployment whose playbooks name another venue shows up)."""
+    if order.account == account and order.venue == venue:
         return True
-    metrics.OTHER_ACCOUNTS.labels(order.account).inc()
+    metrics.OTHER_ORDERS.labels(order.account, order.venue).inc()
     return False
 
 

@@ -18,8 +18,8 @@ NLP_BATCH = Histogram(
     "Items per batched model call",
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
 )
-OTHER_ACCOUNTS = Counter(
-    "tradewire_execution_other_account_orders",
-    "Orders on the shared intents topic left to another account's execution flow",
-    ["account"],
+OTHER_ORDERS = Counter(
+    "tradewire_execution_other_orders",
+    "Orders on the shared intents topic left to another account's or venue's execution flow",
+    ["account", "venue"],
 )

@@ -15,6 +15,7 @@ from flows.signal_flow import SignalFlowConfig, TradingConfig
 from models.reaction_table import load_table
 from operators.playbook import parse_playbook_config
 from operators.risk import parse_risk_config
+from records import Venue
 
 DEFAULT_PATH = Path(__file__).with_name("tradewire.toml")
 DEFAULT_TRADING_PATH = Path(__file__).with_name("playbooks.toml")
@@ -23,6 +24,21 @@ DEFAULT_TRADING_PATH = Path(__file__).with_name("playbooks.toml")
 
 def load_trading(path: str | Path) -> TradingConfig:
     return TradingConfig(playbooks=parse_playbook_config(path), risk=parse_risk_config(path))
+
+
+def for_deployment(trading: TradingConfig, account: str | None, venue: str | None) -> TradingConfig:
+    """The playbooks' default account and venue, as a deployment's settings name them (so a
+    deployment need not copy the playbooks to trade on another venue)."""
+    if account is None and venue is None:
+        return trading
+    defaults = trading.playbooks.defaults
+    defaults = msgspec.structs.replace(
+        defaults,
+        account=defaults.account if account is None else str(account),
+        venue=defaults.venue if venue is None else Venue(str(venue)),
+    )
+    playbooks = msgspec.structs.replace(trading.playbooks, defaults=defaults)
+    return replace(trading, playbooks=playbooks)
 
 
 def for_replay(trading: TradingConfig, reactions: str | None) -> TradingConfig:
@@ -51,11 +67,15 @@ class FlowSettings:
         if bad:
             msg = f"source_reliability must be probabilities in [0, 1]: {bad}"
             raise ValueError(msg)
-        named = raw.get("trading", {}).get("config")
+        trading_raw = raw.get("trading", {})
+        named = trading_raw.get("config")
         trading_path = base / str(named) if named else DEFAULT_TRADING_PATH
+        trading = for_deployment(
+            load_trading(trading_path), trading_raw.get("account"), trading_raw.get("venue")
+        )
         return cls(
             signal=SignalFlowConfig(
-                trading=load_trading(trading_path),
+                trading=trading,
                 dedup_window=timedelta(minutes=float(flow.get("dedup_window_minutes", 30))),
                 source_reliability=reliability,
             ),

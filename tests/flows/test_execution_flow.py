@@ -282,10 +282,9 @@ def test_kill_switch_cancel_requests_cancel_resting_orders_at_the_venue() -> Non
         (cid, OrderStatus.CANCELED),
     ]
     assert not fills
-    # another account's orders are left to that account's flow; the rest are dead letters
-    venue, unknown = dead
-    assert venue.stage == unknown.stage == "execution_cancel"
-    assert "cancel for binance reached the bybit client" in venue.reason
+    # another account's or venue's orders are left to its own flow; a refused cancel is dead
+    [unknown] = dead
+    assert unknown.stage == "execution_cancel"
     assert unknown.reason.startswith("cancel refused") and unknown.key == "tw-unknown"
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from flows.settings import DEFAULT_TRADING_PATH, FlowSettings
 from operators.tomlconfig import ConfigError
+from records import Venue
 
 
 def test_without_a_trading_key_the_shipped_playbooks_apply(tmp_path: Path) -> None:
@@ -23,3 +24,14 @@ def test_a_named_trading_config_is_read_relative_to_the_settings_file(tmp_path: 
         FlowSettings.load(tmp_path / "tradewire.toml")
     (tmp_path / "mine.toml").write_text(DEFAULT_TRADING_PATH.read_text())
     assert FlowSettings.load(tmp_path / "tradewire.toml").trading_path == tmp_path / "mine.toml"
+
+
+def test_a_deployment_names_the_account_and_venue_without_copying_the_playbooks(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "tradewire.toml").write_text('[trading]\naccount = "desk-1"\nvenue = "bybit"\n')
+    defaults = FlowSettings.load(tmp_path / "tradewire.toml").signal.trading.playbooks.defaults
+    assert (defaults.account, defaults.venue) == ("desk-1", Venue.BYBIT)
+    (tmp_path / "tradewire.toml").write_text('[trading]\nvenue = "kraken"\n')
+    with pytest.raises(ValueError, match="kraken"):
+        FlowSettings.load(tmp_path / "tradewire.toml")

@@ -57,3 +57,20 @@ def test_the_config_files_the_pods_mount_load(tmp_path: Path) -> None:
     assert [feed.name for feed in sources.rss] == ["coindesk", "cointelegraph"]
     (tmp_path / "tradewire.toml").write_text(data["tradewire.toml"])
     FlowSettings.load(tmp_path / "tradewire.toml")
+
+
+def test_the_signal_flow_trades_on_the_execution_flows_account_and_venue(tmp_path: Path) -> None:
+    (tmp_path / "tradewire.toml").write_text(_config_map()["tradewire.toml"])
+    defaults = FlowSettings.load(tmp_path / "tradewire.toml").signal.trading.playbooks.defaults
+    [execution] = [
+        c
+        for d in _documents()
+        if d["kind"] == "StatefulSet"
+        for c in d["spec"]["template"]["spec"]["containers"]
+        if any(e["name"] == "TRADEWIRE_EXECUTION_VENUE" for e in c.get("env", []))
+    ]
+    env = {e["name"]: e.get("value") for e in execution["env"]}
+    assert (env["TRADEWIRE_ACCOUNT"], env["TRADEWIRE_EXECUTION_VENUE"]) == (
+        defaults.account,
+        defaults.venue.value,
+    )
