@@ -6,7 +6,8 @@ intent, the quantity filled so far, when its first fill came and whether the ven
 with the order. When the first fill plus ``hold_seconds`` has passed, it emits a cancel of
 whatever of the entry is still open, then a reduce-only market close for the filled quantity.
 Ids and times come from the entry, so a replay sends the same orders, which the venues
-deduplicate. An entry that ends without a fill is forgotten at once. The simulator applies the
+deduplicate. An entry that ends without a fill is forgotten at once, one that never hears of
+a fill after a week. The simulator applies the
 same rule itself, so backtests and live trade alike.
 """
 
@@ -48,18 +49,29 @@ def exit_key(event: TimeExitEvent) -> str:
 ORPHAN_WAIT = timedelta(minutes=10)
 """How long fills wait for their intent: the two come by different inputs, and within one epoch
 Bytewax does not order items of different inputs."""
+UNFILLED_WAIT = timedelta(days=7)
+"""How long an entry is followed without any fill before it is forgotten (its updates lost)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Entry:
     intent: OrderIntent | None
     """None while only fills have been seen (an order with no hold, or its intent is late)."""
+    expires_at: datetime
+    """Forget the entry then if it still has no intent, or no fill."""
     filled: Decimal = Decimal(0)
+    """Sum of the fills seen."""
+    venue_filled: Decimal = Decimal(0)
+    """The filled quantity the venue's order updates reported (covers fills never seen, as
+    after a recovery: the venue is polled, not replayed)."""
     last_price: Decimal | None = None
     first_fill_at: datetime | None = None
     final: bool = False
     """The venue is done with the order (filled, cancelled, rejected or expired)."""
-    orphan_until: datetime | None = None
+
+    @property
+    def quantity(self) -> Decimal:
+        return max(self.filled, self.venue_filled)
 
     @property
     def due(self) -> datetime | None:
@@ -70,8 +82,8 @@ class Entry:
         return self.first_fill_at + timedelta(seconds=self.intent.hold_seconds)
 
     @property
-    def wake_at(self) -> datetime | None:
-        return self.orphan_until if self.intent is None else self.due
+    def wake_at(self) -> datetime:
+        return self.due or self.expires_at
 
 
 def observe(entry: Entry | None, event: TimeExitEvent, now: datetime) -> Entry | None:
@@ -80,15 +92,26 @@ def observe(entry: Entry | None, event: TimeExitEvent, now: datetime) -> Entry |
         if not wants_time_exit(event):
             return None
         if entry is None:
-            return Entry(event)
-        return replace(entry, intent=event, orphan_until=None) if entry.intent is None else entry
+            return Entry(event, expires_at=now + UNFILLED_WAIT)
+        if entry.intent is None:
+            return replace(entry, intent=event, expires_at=now + UNFILLED_WAIT)
+        return entry
     if isinstance(event, AccountOrderUpdate):
-        if entry is None or event.update.status not in FINAL:
+        if entry is None:
+            return None
+        update = event.update
+        if update.filled_quantity > entry.venue_filled:
+            entry = replace(
+                entry,
+                venue_filled=update.filled_quantity,
+                first_fill_at=entry.first_fill_at or update.updated_at,
+                last_price=entry.last_price or update.average_price,
+            )
+        if update.status not in FINAL:
             return entry
-        nothing_filled = entry.filled == 0 and event.update.filled_quantity == 0
-        return None if nothing_filled else replace(entry, final=True)
+        return None if entry.quantity == 0 else replace(entry, final=True)
     if entry is None:
-        entry = Entry(None, orphan_until=now + ORPHAN_WAIT)
+        entry = Entry(None, expires_at=now + ORPHAN_WAIT)
     fill = event.fill
     first = entry.first_fill_at
     return replace(
@@ -127,7 +150,7 @@ def exit_orders(entry: Entry) -> list[TimeExitOrder]:
         client_order_id=time_exit_id(intent.client_order_id, intent.symbol),
         side=Side.SELL if intent.side is Side.BUY else Side.BUY,
         order_type=OrderType.MARKET,
-        quantity=entry.filled,
+        quantity=entry.quantity,
         limit_price=None,
         stop_loss=None,
         take_profit=None,
@@ -142,7 +165,8 @@ def exit_orders(entry: Entry) -> list[TimeExitOrder]:
 
 class TimeExitLogic(StatefulLogic[TimeExitEvent, TimeExitOrder, Entry | None]):
     """Bytewax wrapper: wakes at the entry's due time, emits its exit once, forgets it; fills
-    whose intent never comes are forgotten after ``ORPHAN_WAIT``."""
+    whose intent never comes are forgotten after ``ORPHAN_WAIT``, entries that never fill after
+    ``UNFILLED_WAIT``."""
 
     def __init__(self, entry: Entry | None, clock: Clock) -> None:
         self._entry = entry
@@ -154,7 +178,7 @@ class TimeExitLogic(StatefulLogic[TimeExitEvent, TimeExitOrder, Entry | None]):
 
     def on_notify(self) -> tuple[Iterable[TimeExitOrder], bool]:
         entry = self._entry
-        if entry is None or entry.intent is None:
+        if entry is None or entry.due is None:  # expired: no intent, or never filled
             return [], StatefulLogic.DISCARD
         return exit_orders(entry), StatefulLogic.DISCARD
 

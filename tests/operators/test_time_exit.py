@@ -10,6 +10,7 @@ from connectors.venues.ids import venue_client_id
 from operators.risk import AccountFill, AccountOrderUpdate, CancelRequest
 from operators.time_exit import (
     ORPHAN_WAIT,
+    UNFILLED_WAIT,
     TimeExitLogic,
     exit_key,
     exit_orders,
@@ -94,9 +95,15 @@ def test_an_entry_that_ends_unfilled_is_forgotten_and_one_that_filled_is_kept() 
     assert observe(entry, _update(OrderStatus.NEW), NOW) == entry
     assert observe(entry, _update(OrderStatus.REJECTED), NOW) is None
     assert observe(entry, _update(OrderStatus.CANCELED), NOW) is None
-    # the venue said FILLED before the fills were polled: wait for them
+    # the venue says FILLED but no fill is seen (after a recovery fills are not replayed):
+    # the update's quantity and time stand in for them
     filled = observe(entry, _update(OrderStatus.FILLED, filled="0.50"), NOW)
-    assert filled is not None and filled.final and filled.due is None
+    assert filled is not None and filled.final and filled.due == T0 + timedelta(seconds=900)
+    close = exit_orders(filled)[-1]
+    assert isinstance(close, OrderIntent) and close.quantity == Decimal("0.50")
+    # the fills arriving late do not double the close
+    late = observe(filled, _fill("f1", "0.50", "2000", 5), NOW)
+    assert late is not None and late.quantity == Decimal("0.50")
 
 
 def test_at_the_due_time_the_rest_is_cancelled_and_the_fills_closed() -> None:
@@ -128,7 +135,7 @@ def test_at_the_due_time_the_rest_is_cancelled_and_the_fills_closed() -> None:
 def test_the_operator_wakes_at_the_due_time_sends_once_and_forgets() -> None:
     logic = TimeExitLogic(None, ManualClock(NOW))
     assert logic.on_item(_entry()) == ([], False)
-    assert logic.notify_at() is None
+    assert logic.notify_at() == NOW + UNFILLED_WAIT  # nothing filled yet
     assert logic.on_item(_fill("f1", "0.5", "2000", 60)) == ([], False)
     assert logic.on_item(_update(OrderStatus.FILLED, filled="0.5")) == ([], False)
     assert logic.notify_at() == T0 + timedelta(seconds=960)
@@ -147,6 +154,11 @@ def test_fills_that_come_before_their_intent_wait_for_it_a_while() -> None:
     [cancel, close], _ = logic.on_notify()
     assert isinstance(cancel, CancelRequest)
     assert isinstance(close, OrderIntent) and close.quantity == Decimal("0.5")
+    # an entry that never hears of a fill is forgotten after a week
+    stale = TimeExitLogic(None, clock)
+    stale.on_item(_entry())
+    assert stale.notify_at() == NOW + UNFILLED_WAIT
+    assert stale.on_notify() == ([], True)
     # an order without a hold: its fills are forgotten once the wait is over
     other = TimeExitLogic(None, clock)
     other.on_item(_fill("f9", "1", "1", 0, cid="other"))
