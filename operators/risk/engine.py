@@ -411,8 +411,10 @@ class RiskEngine:
     def _on_reset(
         self, state: RiskState, event: ResetCommand, out: list[RiskOutput]
     ) -> tuple[RiskState, list[RiskOutput]]:
+        if state.last_reset_at is not None and event.at <= state.last_reset_at:
+            return state, out  # a reset seen before (re-delivered): already applied
         eq = self._equity(state)
-        state = replace(state, peak_equity=eq, day_start_equity=eq)
+        state = replace(state, peak_equity=eq, day_start_equity=eq, last_reset_at=event.at)
         reason = f"reset: {event.reason}"
         if state.trading_state is not event.to_state:
             state = self._transition(state, event.to_state, reason, out)

@@ -51,6 +51,9 @@ class RiskState:
     seen_orders: Mapping[str, datetime] = field(default_factory=dict)
     seen_stories: Mapping[tuple[str, str], datetime] = field(default_factory=dict)
     seen_fills: Mapping[str, datetime] = field(default_factory=dict)
+    last_reset_at: datetime | None = None
+    """Time of the last operator reset applied: a re-delivered one (recovery) is not applied
+    again, as it would lift a HALT that came after it."""
 
 
 def with_item(mapping: Mapping[K, datetime], key: K, value: datetime) -> dict[K, datetime]:

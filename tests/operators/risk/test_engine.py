@@ -390,6 +390,11 @@ def test_halted_blocks_everything_until_reset_even_across_days() -> None:
     assert state.peak_equity == D(9500)  # drawdown measured from here on
     _, out = run([proposal("y", price="10000", seconds=86402)], cfg, state)
     assert isinstance(out[-1], OrderIntent)
+    # HALTED again later; the same reset re-delivered by a recovery does not lift it
+    state, _ = run([mark("500", seconds=86403)], cfg, state)  # equity 9025: 5% below 9500
+    assert state.trading_state is TradingState.HALTED
+    state, out = run([reset], cfg, state)
+    assert state.trading_state is TradingState.HALTED and not only(out, TradingStateChanged)
 
 
 def test_equity_includes_realised_pnl_fees_and_peak() -> None:
