@@ -205,7 +205,7 @@ def get_flow(
     split = op.branch("valid", decoded, lambda x: not isinstance(x, DeadLetter))
     valid: Stream[OrderIntent | CancelRequest] = split.trues  # type: ignore[assignment]
     bad: Stream[DeadLetter] = split.falses  # type: ignore[assignment]
-    orders = op.filter("this_account", valid, lambda o: _ours(o, deps.account, deps.client().venue))
+    orders = op.filter("ours", valid, lambda o: _ours(o, deps.account, deps.client().venue))
     outcomes = op.map("execute", orders, lambda o: execute(o, deps))
     done = op.branch("executed", outcomes, lambda x: isinstance(x, AccountOrderUpdate))
     executed: Stream[AccountEvent] = done.trues  # type: ignore[assignment]
